@@ -1,0 +1,48 @@
+"""Pure maths of the funnel: interest decay and stage conversion."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class ResponseCurve:
+    """Share of a lead's interest left after waiting `hours` (calendar) for a first attempt.
+
+    Log-linear interpolation between the configured points, flat after the last one: the
+    published figures are ratios, so interpolating in log space keeps them ratios.
+    """
+
+    __slots__ = ("_hours", "_logm", "_flat", "_last_h", "_last")
+
+    def __init__(self, points: Sequence[tuple[float, float]]):
+        pts = sorted(points)
+        self._hours = np.array([h for h, _ in pts], dtype=float)
+        self._logm = np.log(np.array([m for _, m in pts], dtype=float))
+        self._flat = bool(np.all(self._logm == self._logm[0]))
+        self._last_h = float(self._hours[-1])
+        self._last = float(math.exp(self._logm[-1]))
+
+    def __call__(self, hours: float) -> float:
+        if self._flat:
+            return self._last
+        if hours >= self._last_h:
+            return self._last
+        return math.exp(float(np.interp(hours, self._hours, self._logm)))
+
+    def many(self, hours: np.ndarray) -> np.ndarray:
+        return np.exp(np.interp(np.asarray(hours, dtype=float), self._hours, self._logm))
+
+
+def effect(value: float, reference: float, elasticity: float) -> float:
+    """Multiplier on a conversion rate: 1 at the reference, a power law around it."""
+    if elasticity == 0.0:
+        return 1.0
+    return (max(value, 1e-9) / reference) ** elasticity
+
+
+def conversion(base: float, fit_effect: float, skill_effect: float, interest: float = 1.0) -> float:
+    """Probability of passing a stage, capped below certainty."""
+    return min(0.99 if base < 1.0 else 1.0, base * fit_effect * skill_effect * interest)

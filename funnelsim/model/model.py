@@ -1,0 +1,433 @@
+"""FunnelModel: marketers buy leads, sales reps work them with limited hours, leads decay.
+
+One Mesa step is one working day. Within a day the model runs its own event queue (a plain heap,
+several times cheaper than Mesa's event objects for the ~10^5 events of a year).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import deque
+from heapq import heappop, heappush
+
+import mesa
+from mesa.agentset import AgentSet
+import numpy as np
+
+from funnelsim.model.agents import CONTACT, Lead, Marketer, Rep, emails_until_event
+from funnelsim.model.calendar import WorkCalendar
+from funnelsim.model.curves import ResponseCurve, conversion, effect
+from funnelsim.model.levers import apply_levers
+from funnelsim.model.routing import Priority, make_router
+from funnelsim.model.streams import RandomStreams
+from funnelsim.results.records import LeadBook, LeadState
+from funnelsim.scenario.defaults import default_scenario
+from funnelsim.scenario.schema import Scenario
+
+REACHED, PASSED, FAILED, NOT_REACHED = 1, 1, 2, 0
+
+
+class FunnelModel(mesa.Model):
+    """The sales funnel of one company over a horizon of working days.
+
+    Attributes:
+        config: the validated `Scenario` (Mesa's own `scenario` attribute is its parameter holder).
+        calendar: the working calendar; `now` is the current business hour.
+        reps, marketers: AgentSets of `Rep` and `Marketer`; live leads are `agents_by_type[Lead]`.
+        book: compact records of finished leads.
+        datacollector: daily model-level series (Mesa DataCollector).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        *,
+        rng: int | np.random.SeedSequence | None = None,
+        leads_per_week: float | None = None,
+        targeting: float | None = None,
+        mql_threshold: float | None = None,
+        reps: int | None = None,
+        selling_share: float | None = None,
+        routing: str | None = None,
+        prioritisation: str | None = None,
+        horizon_weeks: float | None = None,
+    ):
+        config = apply_levers(
+            scenario if scenario is not None else default_scenario(),
+            leads_per_week=leads_per_week,
+            targeting=targeting,
+            mql_threshold=mql_threshold,
+            reps=reps,
+            selling_share=selling_share,
+            routing=routing,
+            prioritisation=prioritisation,
+            horizon_weeks=horizon_weeks,
+        )
+        seed = config.seed if rng is None else rng
+        if isinstance(seed, np.random.Generator):
+            seed = int(seed.integers(2**63))
+        super().__init__(rng=seed if not isinstance(seed, np.random.SeedSequence) else None)
+        self.config = config
+        self.seed = seed
+        self.streams = RandomStreams(seed)
+        self.calendar = WorkCalendar(config.calendar.hours_per_day, config.calendar.days_per_week)
+        self.days_total = max(1, round(config.horizon_weeks * config.calendar.days_per_week))
+        self.horizon = self.days_total * self.calendar.hours_per_day
+        self.days_per_month = config.calendar.days_per_week * 52 / 12
+        self.marketing = config.marketing
+        self.sales = config.sales
+        self.outcomes = config.sales.outcomes
+        self.deal_value = config.sales.deal_value
+        self.curve = ResponseCurve(config.sales.response_curve.points)
+        self._setup_funnel_constants()
+
+        self.events: list = []
+        self._seq = itertools.count()
+        self.now = 0.0
+        self.day = 0
+        self.pool: list = []
+        self._idle: deque = deque()
+        self.book = LeadBook()
+        self._zero_counters()
+        self.reps = self._hire_reps()
+        self.marketers = self._hire_marketers()
+        self.router = make_router(self.sales.routing, list(self.reps), self.marketing.mql_threshold)
+        self.pooled = self.sales.routing == "pool"
+        self.priority = Priority(
+            self.sales.prioritisation,
+            [s.conversion for s in self.sales.stages],
+            self.outcomes.fit_reference,
+            self.outcomes.fit_elasticity,
+        )
+        self.daily_salaries = (
+            sum(r.salary_per_year for r in self.reps) + sum(m.salary_per_year for m in self.marketers)
+        ) / (52 * self.calendar.days_per_week)
+        self.datacollector = mesa.DataCollector(model_reporters=DAILY_SERIES)
+
+    # -- set-up ----------------------------------------------------------------------------------
+    def _setup_funnel_constants(self) -> None:
+        sales = self.sales
+        self.max_attempts = sales.contact.max_attempts
+        self.n_stages = len(sales.stages)
+        self.conversions = [s.conversion for s in sales.stages]
+        self.spacing = sales.contact.attempt_spacing_hours
+        self.reach = sales.contact.reach_probability
+        h = self.calendar.hours_per_day
+        self.abandon_hours = None if sales.abandon_after_days is None else sales.abandon_after_days * h
+        self.patience_hours = None if sales.follow_up_patience_days is None else sales.follow_up_patience_days * h
+        # offsets into a lead's pre-drawn luck
+        a, s = self.max_attempts, self.n_stages
+        self.o_attempt_hours = a
+        self.o_outcome = 2 * a
+        self.o_stage_hours = 2 * a + s
+        self.o_delay = 2 * a + 2 * s
+        self.o_patience = 2 * a + 3 * s
+
+    def _zero_counters(self) -> None:
+        self.leads_created = 0
+        self.mqls = 0
+        self.sales_entries = 0
+        self.deals_won = 0
+        self.deals_won_by_email = 0
+        self.revenue = 0.0
+        self.lead_cost = 0.0
+        self.email_cost = 0.0
+        self.salary_cost = 0.0
+        self.month = -1
+        self.month_spend = 0.0
+        self.waiting_first_touch = 0
+        self.backlog_end = 0
+
+    @property
+    def cost(self) -> float:
+        return self.lead_cost + self.email_cost + self.salary_cost
+
+    @property
+    def profit(self) -> float:
+        return self.revenue - self.cost
+
+    def _hire_reps(self) -> AgentSet:
+        for index, team in enumerate(self.sales.teams):
+            skills = team.skill.ppf(self.streams.people.random(team.reps))
+            for skill in skills.tolist():
+                Rep(self, team, index, skill)
+        return self.agents_by_type.get(Rep, AgentSet([], random=self.random))
+
+    def _hire_marketers(self) -> AgentSet:
+        channels = list(enumerate(self.marketing.channels))
+        count = max(1, self.marketing.marketers)
+        salary = self.marketing.salary_per_year if self.marketing.marketers > 0 else 0.0
+        for i in range(count):
+            Marketer(self, channels[i::count], salary)
+        return self.agents_by_type[Marketer]
+
+    # -- the clock -------------------------------------------------------------------------------
+    def at(self, time: float, callback, arg) -> None:
+        heappush(self.events, (time, next(self._seq), callback, arg))
+
+    def step(self) -> None:
+        """One working day: leads arrive, reps spend their selling hours, the day is recorded."""
+        cal = self.calendar
+        start = self.day * cal.hours_per_day
+        end = start + cal.hours_per_day
+        self.now = start
+        for marketer in self.marketers:
+            marketer.buy_leads(self.day)
+        for rep in self.reps:
+            rep.start_day(start)
+        events = self.events
+        while events and events[0][0] < end:
+            time, _, callback, arg = heappop(events)
+            self.now = time
+            callback(arg)
+        self.now = end
+        self.salary_cost += self.daily_salaries
+        self.day += 1
+        self.datacollector.collect(self)
+        if self.day >= self.days_total:
+            self.running = False
+            self._close_books()
+
+    def run(self) -> FunnelModel:
+        while self.running:
+            self.step()
+        return self
+
+    # -- marketing -------------------------------------------------------------------------------
+    def afford(self, n: int, cost_per_lead: float) -> int:
+        """How many of `n` leads this month's remaining budget buys; books their cost."""
+        month = int(self.day // self.days_per_month)
+        if month != self.month:
+            self.month = month
+            self.month_spend = 0.0
+        budget = self.marketing.budget_per_month
+        if budget is not None and cost_per_lead > 0:
+            n = max(0, min(n, int((budget - self.month_spend) / cost_per_lead + 1e-9)))
+        self.month_spend += n * cost_per_lead
+        self.lead_cost += n * cost_per_lead
+        self.leads_created += n
+        return n
+
+    def lead_arrived(self, lead: Lead) -> None:
+        if lead.score >= self.marketing.mql_threshold:
+            self.mqls += 1
+            self.enter_sales(lead, self.now)
+            return
+        lead.draws = None  # nurture leads draw afresh if they ever reach sales
+        if self.marketing.nurture.enabled:
+            self.start_nurture(lead, self.now)
+        else:
+            self.finish(lead, LeadState.DISQUALIFIED, -1, self.now)
+
+    def start_nurture(self, lead: Lead, now: float) -> None:
+        """Emails at a cadence until the lead replies (engages), buys by email, or the series ends."""
+        nurture = self.marketing.nurture
+        fe = effect(lead.fit, self.outcomes.fit_reference, self.outcomes.fit_elasticity)
+        p_close = min(1.0, nurture.email_close_probability * fe)
+        p_engage = min(1.0, nurture.engage_probability * fe)
+        u_when, u_what = lead.nurture_luck
+        emails = emails_until_event(u_when, min(1.0, p_close + p_engage), nurture.max_emails)
+        interval = nurture.email_interval_days * self.calendar.hours_per_day
+        lead.ready = now
+        if emails > nurture.max_emails:
+            lead.outcome = int(LeadState.NURTURE_EXHAUSTED)
+            emails = nurture.max_emails
+            when = now + emails * interval
+        else:
+            won = u_what * (p_close + p_engage) < p_close
+            lead.outcome = int(LeadState.WON_BY_EMAIL) if won else -1
+            when = now + (emails - 1) * interval
+        lead.attempts = emails  # emails planned; settled when the nurture ends
+        self.at(when, self.nurture_done, lead)
+
+    def nurture_done(self, lead: Lead) -> None:
+        emails = lead.attempts
+        lead.attempts = 0
+        self.email_cost += emails * self.marketing.nurture.cost_per_email
+        if lead.outcome == LeadState.WON_BY_EMAIL:
+            self.deals_won_by_email += 1
+            self.book_revenue(lead, None)
+            self.finish(lead, LeadState.WON_BY_EMAIL, -1, self.now, emails)
+        elif lead.outcome == LeadState.NURTURE_EXHAUSTED:
+            self.finish(lead, LeadState.NURTURE_EXHAUSTED, -1, self.now, emails)
+        else:
+            lead.via_nurture = True
+            lead.emails = emails
+            self.enter_sales(lead, self.now)
+
+    # -- sales -----------------------------------------------------------------------------------
+    def draw_luck(self, n: int) -> list[list[float]]:
+        """Everything random about `n` leads' time in sales: reach and stage uniforms, task hours,
+        buyer delays. Drawn for every lead as it is bought, MQL or not, so the streams stay in
+        step when only the MQL threshold changes."""
+        a, s = self.max_attempts, self.n_stages
+        st = self.streams
+        u = st.outcomes.random((n, a + 2 * s))
+        dur = st.durations.random((n, a + 2 * s))
+        stages = self.sales.stages
+        h = self.calendar.hours_per_day
+        cols = [u[:, :a], self.sales.contact.hours_per_attempt.ppf(dur[:, :a]), u[:, a : a + s]]
+        cols += [stages[k].hours.ppf(dur[:, a + k])[:, None] for k in range(s)]
+        cols += [stages[k].buyer_delay_days.ppf(dur[:, a + s + k])[:, None] * h for k in range(s)]
+        cols.append(u[:, a + s :])
+        return np.hstack(cols).tolist()
+
+    def enter_sales(self, lead: Lead, now: float) -> None:
+        self.sales_entries += 1
+        if lead.draws is None:
+            lead.draws = self.draw_luck(1)[0]
+        lead.fit_effect = effect(lead.fit, self.outcomes.fit_reference, self.outcomes.fit_elasticity)
+        lead.ready = lead.entered = now
+        lead.step = CONTACT
+        self.waiting_first_touch += 1
+        if self.pooled:
+            if len(self.reps) == 0:
+                self.finish(lead, LeadState.UNASSIGNED, -1, now)
+                return
+            heappush(self.pool, (self.priority.key(lead), next(self._seq), lead))
+            self._wake_idle(now)
+            return
+        rep = self.router.pick(lead)
+        if rep is None:
+            self.finish(lead, LeadState.UNASSIGNED, -1, now)
+            return
+        self.assign(lead, rep)
+        self.queue_task(lead, now)
+
+    def assign(self, lead: Lead, rep: Rep) -> None:
+        lead.rep = rep
+        rep.open_leads += 1
+        rep.leads_assigned += 1
+        self.router.moved(rep, rep.open_leads)
+
+    def release(self, lead: Lead) -> None:
+        rep = lead.rep
+        if rep is not None:
+            rep.open_leads -= 1
+            self.router.moved(rep, rep.open_leads)
+
+    def queue_task(self, lead: Lead, now: float) -> None:
+        rep = lead.rep
+        heappush(rep.queue, (self.priority.key(lead), next(self._seq), lead))
+        if not rep.busy:
+            rep.work_on(now)
+
+    def follow_up_ready(self, lead: Lead) -> None:
+        self.queue_task(lead, self.now)
+
+    def rep_idle(self, rep: Rep) -> None:
+        if self.pooled:
+            self._idle.append(rep)
+
+    def _wake_idle(self, now: float) -> None:
+        idle = self._idle
+        while idle and self.pool:
+            rep = idle.popleft()
+            if not rep.busy and rep.active and rep.budget > 1e-12:
+                rep.work_on(now)
+
+    def still_wanted(self, lead: Lead, now: float) -> bool:
+        """Stale work is dropped when a rep gets to it: a new lead left too long, a buyer gone cold."""
+        if lead.step == CONTACT:
+            if lead.attempts == 0 and self.abandon_hours is not None and now - lead.ready > self.abandon_hours:
+                self.finish(lead, LeadState.ABANDONED, -1, now)
+                return False
+            return True
+        if self.patience_hours is not None:
+            stay = math.exp(-(now - lead.ready) / self.patience_hours)
+            if lead.draws[self.o_patience + lead.step] > stay:
+                self.finish(lead, LeadState.WENT_COLD, lead.step, now)
+                return False
+        return True
+
+    def begin_task(self, rep: Rep, lead: Lead, now: float) -> float:
+        """Decide the task's outcome from the lead's luck; return the rep hours it takes."""
+        d = lead.draws
+        if lead.step == CONTACT:
+            a = lead.attempts
+            if a == 0:
+                lead.first_attempt = now
+                self.waiting_first_touch -= 1
+                waited = self.calendar.elapsed_calendar_hours(lead.ready, now)
+                lead.interest = self.curve(waited)
+            lead.attempts = a + 1
+            hours = d[self.o_attempt_hours + a]
+            if d[a] < self.reach:
+                hours += d[self.o_stage_hours]
+                p = conversion(self.conversions[0], lead.fit_effect, rep.skill_effect, lead.interest)
+                lead.outcome = PASSED if d[self.o_outcome] < p else FAILED
+            else:
+                lead.outcome = NOT_REACHED
+            return hours
+        k = lead.step
+        p = conversion(self.conversions[k], lead.fit_effect, rep.skill_effect)
+        lead.outcome = PASSED if d[self.o_outcome + k] < p else FAILED
+        return d[self.o_stage_hours + k]
+
+    def end_task(self, rep: Rep, lead: Lead, now: float) -> None:
+        stage = max(lead.step, 0)
+        if lead.outcome == FAILED:
+            self.finish(lead, LeadState.LOST, stage, now)
+        elif lead.outcome == NOT_REACHED:
+            if lead.attempts >= self.max_attempts:
+                self.finish(lead, LeadState.UNREACHED, -1, now)
+            else:
+                lead.ready = now + self.spacing
+                self.at(lead.ready, self.follow_up_ready, lead)
+        elif stage + 1 >= self.n_stages:
+            self.book_revenue(lead, rep)
+            self.finish(lead, LeadState.WON, stage, now)
+        else:
+            lead.step = stage + 1
+            lead.ready = now + lead.draws[self.o_delay + stage + 1]
+            self.at(lead.ready, self.follow_up_ready, lead)
+
+    def book_revenue(self, lead: Lead, rep: Rep | None) -> None:
+        self.revenue += lead.value
+        if rep is not None:
+            self.deals_won += 1
+            rep.deals_won += 1
+            rep.revenue += lead.value
+
+    def finish(self, lead: Lead, state: LeadState, stage: int, now: float, emails: int = 0) -> None:
+        self.book.add(lead, int(state), stage, now, emails or lead.emails)
+        if lead.rep is not None:
+            self.release(lead)
+        lead.remove()
+
+    # -- the end ---------------------------------------------------------------------------------
+    def _close_books(self) -> None:
+        """At the horizon: bill emails already sent, record live leads as open, trim overruns."""
+        end = self.horizon
+        self.backlog_end = len(self.pool) + sum(len(r.queue) for r in self.reps)
+        interval = self.marketing.nurture.email_interval_days * self.calendar.hours_per_day
+        for rep in self.reps:
+            if rep.budget < 0:  # hours borrowed from after the horizon
+                rep.hours_used += rep.budget
+        for lead in list(self.agents_by_type.get(Lead, [])):
+            if lead.step == CONTACT and lead.draws is None:
+                sent = min(lead.attempts, int((end - lead.ready) // interval) + 1)
+                self.email_cost += sent * self.marketing.nurture.cost_per_email
+                self.book.add(lead, int(LeadState.NURTURING), -1, end, sent)
+            else:
+                self.book.add(lead, int(LeadState.OPEN), max(lead.step, 0), end)
+            lead.remove()
+        self.events.clear()
+        self.pool.clear()
+
+
+DAILY_SERIES = {
+    "day": "day",
+    "leads_created": "leads_created",
+    "mqls": "mqls",
+    "sales_entries": "sales_entries",
+    "deals_won": lambda m: m.deals_won + m.deals_won_by_email,
+    "revenue": "revenue",
+    "cost": "cost",
+    "profit": "profit",
+    "rep_hours_used": lambda m: sum(r.hours_used for r in m.reps),
+    "rep_hours_available": lambda m: sum(r.hours_available for r in m.reps),
+    "backlog": lambda m: len(m.pool) + sum(len(r.queue) for r in m.reps),
+    "waiting_first_touch": "waiting_first_touch",
+}

@@ -1,0 +1,125 @@
+"""Who gets a new lead (routing) and which task a rep takes next (prioritisation).
+
+Routers are O(1) or O(log n) per lead so a team of thousands costs no more per lead than a
+team of ten.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+from funnelsim.model.curves import effect
+
+
+class LeastLoaded:
+    """The rep owning the fewest open leads; ties go to whoever reached that load first.
+
+    Buckets of reps by load, with lazy deletion: moving a rep appends it to its new bucket and
+    leaves a stale entry behind, skipped when it reaches the front.
+    """
+
+    def __init__(self, reps: Sequence):
+        self.buckets: list[deque] = [deque(reps)]
+        self.low = 0
+        self.size = max(1, len(reps))
+
+    def pick(self, lead=None):
+        buckets = self.buckets
+        while True:
+            bucket = buckets[self.low]
+            while bucket:
+                rep = bucket[0]
+                if rep.open_leads == self.low and rep.active:
+                    return rep
+                bucket.popleft()
+            self.low += 1
+            if self.low >= len(buckets):
+                return None
+
+    def moved(self, rep, load: int) -> None:
+        buckets = self.buckets
+        while len(buckets) <= load:
+            buckets.append(deque())
+        bucket = buckets[load]
+        bucket.append(rep)
+        if len(bucket) > 8 * self.size:
+            buckets[load] = deque(dict.fromkeys(r for r in bucket if r.open_leads == load and r.active))
+        if load < self.low:
+            self.low = load
+
+
+class RoundRobin:
+    def __init__(self, reps: Sequence):
+        self.reps = list(reps)
+        self.next = 0
+
+    def pick(self, lead=None):
+        for _ in range(len(self.reps)):
+            rep = self.reps[self.next]
+            self.next = (self.next + 1) % len(self.reps)
+            if rep.active:
+                return rep
+        return None
+
+    def moved(self, rep, load: int) -> None:
+        pass
+
+
+class BestMatch:
+    """Best-scored leads to the most skilled reps: reps in skill tiers, least-loaded within a tier.
+
+    A lead's tier is where its score sits between the MQL threshold and 1, so the top quarter of
+    scores goes to the top quarter of skill.
+    """
+
+    def __init__(self, reps: Sequence, threshold: float, tiers: int = 4):
+        ranked = sorted(reps, key=lambda r: (r.skill, r.unique_id))
+        self.tiers = max(1, min(tiers, len(ranked)))
+        self.threshold = threshold
+        self.groups = [LeastLoaded(ranked[i * len(ranked) // self.tiers : (i + 1) * len(ranked) // self.tiers])
+                       for i in range(self.tiers)]
+        self.tier_of = {rep: i for i, g in enumerate(self.groups) for rep in g.buckets[0]}
+
+    def pick(self, lead):
+        span = max(1e-9, 1.0 - self.threshold)
+        want = min(self.tiers - 1, max(0, int(self.tiers * (lead.score - self.threshold) / span)))
+        for offset in range(self.tiers):
+            for tier in (want - offset, want + offset):
+                if 0 <= tier < self.tiers:
+                    rep = self.groups[tier].pick()
+                    if rep is not None:
+                        return rep
+        return None
+
+    def moved(self, rep, load: int) -> None:
+        self.groups[self.tier_of[rep]].moved(rep, load)
+
+
+def make_router(name: str, reps: Sequence, threshold: float):
+    if name == "round_robin":
+        return RoundRobin(reps)
+    if name == "best_match":
+        return BestMatch(reps, threshold)
+    return LeastLoaded(reps)
+
+
+class Priority:
+    """Sort key of a ready task; smaller is sooner. Ties keep arrival order (sequence number)."""
+
+    def __init__(self, rule: str, conversions: Sequence[float], fit_reference: float, fit_elasticity: float):
+        self.rule = rule
+        # probability of winning from each stage on, at the reference fit and skill
+        self.remaining = [1.0] * (len(conversions) + 1)
+        for k in range(len(conversions) - 1, -1, -1):
+            self.remaining[k] = self.remaining[k + 1] * conversions[k]
+        self.fit_reference = fit_reference
+        self.fit_elasticity = fit_elasticity
+
+    def key(self, lead) -> float:
+        if self.rule == "fifo":
+            return lead.ready
+        if self.rule == "newest_first":
+            return -lead.ready
+        stage = max(lead.step, 0)
+        return -self.remaining[stage] * effect(lead.score, self.fit_reference, self.fit_elasticity)

@@ -1,0 +1,113 @@
+"""Figures of a run: revenue and cost over time, the funnel by stage, rep utilisation.
+
+Sized and lettered to be read on a slide: large fonts, few colours, units on every axis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+STYLE = {
+    "font.size": 14,
+    "axes.titlesize": 17,
+    "axes.labelsize": 15,
+    "xtick.labelsize": 13,
+    "ytick.labelsize": 13,
+    "legend.fontsize": 13,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.dpi": 100,
+    "savefig.dpi": 120,
+    "savefig.bbox": "tight",
+}
+PALETTE = ["#1f5fa8", "#d9730d", "#2a9d4b", "#9b3bb0", "#c23b3b", "#5f6b7a"]
+
+
+def money(x: float, _pos=None) -> str:
+    for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"${x / div:,.1f}{unit}"
+    return f"${x:,.0f}"
+
+
+def band(ax, x, runs: np.ndarray, color: str, label: str) -> None:
+    """Mean line, with a 95% band across replications when there are several."""
+    mean = runs.mean(axis=0)
+    ax.plot(x, mean, color=color, lw=2.5, label=label)
+    if runs.shape[0] > 1:
+        lo, hi = np.percentile(runs, [2.5, 97.5], axis=0)
+        ax.fill_between(x, lo, hi, color=color, alpha=0.18, lw=0)
+
+
+def revenue_cost_figure(ts: pd.DataFrame, title: str, days_per_week: int = 5):
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(10, 5.5))
+        for column, color, label in (("revenue", PALETTE[0], "Revenue"), ("cost", PALETTE[1], "Cost")):
+            wide = ts.pivot(index="day", columns="run", values=column)
+            band(ax, wide.index.to_numpy() / days_per_week, wide.to_numpy().T, color, label)
+        ax.yaxis.set_major_formatter(FuncFormatter(money))
+        ax.set_xlabel("Week")
+        ax.set_ylabel("Cumulative amount ($)")
+        ax.set_title(f"{title}: revenue and cost over time")
+        ax.legend(frameon=False, loc="upper left")
+        ax.grid(axis="y", alpha=0.3)
+        return fig
+
+
+def funnel_figure(funnel: pd.DataFrame, title: str):
+    """Mean leads reaching each step, with the step-to-step conversion written on each bar."""
+    mean = funnel.mean(axis=0)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(10, 5.5))
+        y = np.arange(len(mean))[::-1]
+        ax.barh(y, mean.to_numpy(), color=PALETTE[0], alpha=0.85)
+        ax.set_yticks(y, [str(s).capitalize() for s in mean.index])
+        top = float(mean.max()) or 1.0
+        for i, (yy, v) in enumerate(zip(y, mean.to_numpy(), strict=True)):
+            note = f"{v:,.0f}"
+            if i > 0 and mean.iloc[i - 1] > 0:
+                note += f"  ({v / mean.iloc[i - 1]:.0%} of previous)"
+            ax.text(v + top * 0.01, yy, note, va="center", fontsize=12)
+        ax.set_xlim(0, top * 1.45)
+        ax.set_xlabel("Leads (mean per run)")
+        ax.set_title(f"{title}: funnel by stage")
+        return fig
+
+
+def utilization_figure(reps: pd.DataFrame, title: str):
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(10, 5.5))
+        util = reps["utilization"].to_numpy() * 100
+        bins = np.linspace(0, 100, 21)
+        ax.hist(util, bins=bins, color=PALETTE[2], alpha=0.85, edgecolor="white")
+        ax.axvline(np.nanmean(util), color="#333", lw=2, ls="--", label=f"mean {np.nanmean(util):.0f}%")
+        ax.set_xlabel("Share of selling hours used (%)")
+        ax.set_ylabel("Reps")
+        ax.set_title(f"{title}: rep utilisation")
+        ax.legend(frameon=False, loc="upper left")
+        return fig
+
+
+def save_run_figures(result, out: Path, title: str) -> list[Path]:
+    """Write the run's PNG figures into `out` and return their paths."""
+    days = result.scenario.calendar.days_per_week
+    figures = {
+        "revenue_cost.png": revenue_cost_figure(result.timeseries, title, days),
+        "funnel.png": funnel_figure(result.funnel, title),
+        "rep_utilization.png": utilization_figure(result.reps, title),
+    }
+    paths = []
+    for name, fig in figures.items():
+        path = out / name
+        fig.savefig(path)
+        plt.close(fig)
+        paths.append(path)
+    return paths

@@ -1,0 +1,19 @@
+"""A progress bar on stderr for anything long; silent when stderr is not a terminal."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from tqdm import tqdm
+
+
+@contextmanager
+def progress_bar(total: int, label: str, unit: str = "run") -> Iterator[Callable[[int], None]]:
+    bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, disable=None if total > 1 else True,
+               dynamic_ncols=True, mininterval=0.5)
+    try:
+        yield bar.update
+    finally:
+        bar.close()

@@ -1,0 +1,43 @@
+"""Problems found in a scenario, phrased for the person who typed it.
+
+A scenario is written by hand, so every problem names the file and line where the offending
+value was typed, the field path, and what was expected versus found. All problems of a load
+are collected into one `ScenarioError` so a user can fix them in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario, located as precisely as we know."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        if self.path:
+            return f"{where}: {self.path}: {self.message}"
+        return f"{where}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario could not be loaded; `problems` lists every reason, one per line of `str()`."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        if not problems:
+            raise ValueError("ScenarioError needs at least one problem")
+        self.problems = list(problems)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+    def __reduce__(self):
+        # Picklable (dask workers, multiprocessing) despite the custom __init__.
+        return (type(self), (self.problems,))

@@ -1,0 +1,217 @@
+"""Load scenario files: YAML 1.2, `extends`, `variants` and `--set` overrides, validated once.
+
+Every failure, from a missing file to a bad value three `extends` deep, becomes a
+`ScenarioError` whose problems point at the file and line where the value was typed.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from funnelsim.scenario.errors import Problem, ScenarioError
+from funnelsim.scenario.messages import problems_from, show
+from funnelsim.scenario.overrides import SET, Override, apply_override, parse_overrides
+from funnelsim.scenario.schema import Scenario
+from funnelsim.scenario.yamlsource import FieldPath, Loc, Source, format_path, read_yaml_file
+
+__all__ = ["load_scenario", "load_variants"]
+
+
+def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenario:
+    """Load and validate one scenario, applying `--set` overrides.
+
+    A file with `variants:` yields its base (the file without the `variants` key); the variant
+    bodies are not validated here, use `load_variants` for that.
+    """
+    source = _resolve(Path(path), os.fspath(path), ())
+    base = _without(source, "variants")
+    ovs, problems = parse_overrides(overrides, Scenario)
+    scenario, found = _validate(base, ovs)
+    problems += found
+    if problems or scenario is None:
+        raise ScenarioError(_ordered(problems))
+    return scenario
+
+
+def load_variants(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> dict[str, Scenario]:
+    """Load every variant of a file as its own Scenario, keyed by variant name.
+
+    Each variant's mapping is deep-merged over the base; a variant that does not set `name` is
+    named after its key. A file without `variants:` gives `{scenario.name: scenario}`.
+    Overrides apply to every variant, after the variant's own changes.
+    """
+    source = _resolve(Path(path), os.fspath(path), ())
+    ovs, problems = parse_overrides(overrides, Scenario)
+    if "variants" not in source.data:
+        scenario, found = _validate(source, ovs)
+        if problems or found or scenario is None:
+            raise ScenarioError(_ordered(problems + found))
+        return {scenario.name: scenario}
+
+    variants = source.data["variants"]
+    vloc = source.locs[("variants",)]
+    if not isinstance(variants, dict) or not variants:
+        msg = f"expected a mapping of variant name to the fields it changes, got {show(variants)}"
+        raise ScenarioError([*problems, Problem(vloc.file, vloc.line, "variants", msg)])
+
+    base = _without(source, "variants")
+    results: dict[str, Scenario] = {}
+    shared: dict[Problem, list[str]] = {}
+    checked: list[str] = []
+    for name, body in variants.items():
+        prefix: FieldPath = ("variants", name)
+        bloc = source.locs.get(prefix, vloc)
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            msg = f"expected a mapping of the fields this variant changes, got {show(body)}"
+            problems.append(Problem(bloc.file, bloc.line, format_path(prefix), msg))
+            continue
+        locs = {p[2:]: loc for p, loc in source.locs.items() if p[:2] == prefix and len(p) > 2}
+        misplaced = [k for k in ("extends", "variants") if k in body]
+        for key in misplaced:
+            loc = locs[(key,)]
+            msg = f"{key!r} is only allowed at the top level of a file, not inside a variant"
+            problems.append(Problem(loc.file, loc.line, format_path((*prefix, key)), msg))
+        if misplaced:
+            continue
+        checked.append(name)
+        merged = merge(base, Source(body, locs))
+        merged.data.setdefault("name", name)
+        scenario, found = _validate(merged, ovs)
+        own = {(loc.file, loc.line) for loc in locs.values()}
+        for p in found:
+            if (p.file, p.line) in own:
+                problems.append(replace(p, path=f"{format_path(prefix)} -> {p.path}"))
+            else:
+                shared.setdefault(p, []).append(name)
+        if scenario is not None:
+            results[name] = scenario
+    for p, names in shared.items():
+        problems.append(p if names == checked else replace(p, message=f"{p.message} (in {_variants(names)})"))
+    if problems:
+        raise ScenarioError(_ordered(problems))
+    return results
+
+
+def _variants(names: list[str]) -> str:
+    return ("variant " if len(names) == 1 else "variants ") + ", ".join(names)
+
+
+def _resolve(path: Path, display: str, chain: tuple[tuple[Path, str], ...]) -> Source:
+    """Read `path` and everything it `extends`, merged base-first."""
+    source = read_yaml_file(path, display)
+    if "extends" not in source.data:
+        return source
+    target = source.data["extends"]
+    loc = source.locs[("extends",)]
+    source = _without(source, "extends")
+
+    def fail(message: str) -> ScenarioError:
+        return ScenarioError([Problem(loc.file, loc.line, "extends", message)])
+
+    if not isinstance(target, str) or not target.strip():
+        raise fail(f"expected the path of the scenario file to build on, got {show(target)}")
+    base_path = path.parent / target
+    base_display = os.path.normpath(os.path.join(os.path.dirname(display), target))
+    here = (path.resolve(), display)
+    try:
+        real = base_path.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise fail(f"cannot resolve {target!r}: {exc}") from None
+    seen = [*chain, here]
+    if any(real == p for p, _ in seen):
+        start = next(i for i, (p, _) in enumerate(seen) if p == real)
+        names = [d for _, d in seen[start:]] + [base_display]
+        raise fail(f"extends cycle: {' -> '.join(names)}")
+    if not base_path.exists():
+        raise fail(f"cannot find {target!r} (looked for {base_display})")
+    return merge(_resolve(base_path, base_display, tuple(seen)), source)
+
+
+def _without(source: Source, key: str) -> Source:
+    data = {k: v for k, v in source.data.items() if k != key}
+    locs = {p: loc for p, loc in source.locs.items() if not (p and p[0] == key)}
+    return Source(data, locs)
+
+
+def merge(base: Source, over: Source) -> Source:
+    """Deep-merge `over` onto `base`: mappings merge key by key, lists and scalars replace.
+
+    Locations follow the values, so a merged value still points at the file that set it.
+    """
+    locs: dict[FieldPath, Loc] = {}
+    if () in base.locs:
+        locs[()] = base.locs[()]
+    data = _merge(base.data, over.data, (), base.locs, over.locs, locs)
+    return Source(data, locs)
+
+
+def _copy_locs(src: dict[FieldPath, Loc], prefix: FieldPath, dst: dict[FieldPath, Loc]) -> None:
+    n = len(prefix)
+    for p, loc in src.items():
+        if p[:n] == prefix and (n or p):
+            dst[p] = loc
+
+
+def _merge(base: Any, over: Any, path: FieldPath, base_locs: dict, over_locs: dict, out: dict) -> Any:
+    if not (isinstance(base, dict) and isinstance(over, dict)):
+        _copy_locs(over_locs, path, out)
+        return over
+    if path:
+        loc = over_locs.get(path, base_locs.get(path))
+        if loc is not None:
+            out[path] = loc
+    result = {}
+    for key, value in base.items():
+        if key not in over:
+            result[key] = value
+            _copy_locs(base_locs, (*path, key), out)
+    for key, value in over.items():
+        sub = (*path, key)
+        result[key] = _merge(base[key], value, sub, base_locs, over_locs, out) if key in base else value
+        if key not in base:
+            _copy_locs(over_locs, sub, out)
+    return result
+
+
+def _nan_paths(value: Any, path: FieldPath = ()) -> list[FieldPath]:
+    if isinstance(value, float) and math.isnan(value):
+        return [path]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _nan_paths(v, (*path, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nan_paths(v, (*path, i))]
+    return []
+
+
+def _validate(source: Source, overrides: list[Override]) -> tuple[Scenario | None, list[Problem]]:
+    """Apply overrides to a copy of `source` and validate it, collecting every problem."""
+    source = Source(copy.deepcopy(source.data), dict(source.locs))
+    problems = [p for ov in overrides if (p := apply_override(source, ov)) is not None]
+    scenario = None
+    try:
+        scenario = Scenario.model_validate(source.data)
+    except ValidationError as exc:
+        problems += problems_from(exc.errors(include_url=False), source, Scenario)
+    reported = {p.path for p in problems}
+    for path in _nan_paths(source.data):
+        if format_path(path) not in reported:
+            loc = source.where(path) or Loc("<scenario>", None)
+            note = f" (in --set {loc.note!r})" if loc.note else ""
+            msg = f"expected a number, got .nan (not-a-number is never a valid value){note}"
+            problems.append(Problem(loc.file, loc.line, format_path(path), msg))
+    return (None if problems else scenario), _ordered(problems)
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    """File by file, in line order, `--set` last: the order a reader fixes them in."""
+    return sorted(problems, key=lambda p: (p.file == SET, p.file, p.line or 0))
