@@ -1,115 +1,29 @@
 """The `funnelsim` command: argument parsing and error printing, no logic of its own.
 
+Each subcommand lives in `funnelsim/commands/` and registers itself with `register(subparsers)`.
 Exit codes: 0 success, 1 a run failed, 2 bad input (scenario, options), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
+from funnelsim.commands.common import BAD_INPUT, UsageError
 from funnelsim.scenario.errors import ScenarioError
 
-BAD_INPUT = 2
-
-
-class UsageError(Exception):
-    """Bad command-line input that argparse itself cannot catch."""
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more (got {value})")
-    return value
+# modules under funnelsim.commands, each with register(subparsers)
+COMMANDS = ["core"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="funnelsim", description="Agent-based sales funnel simulator.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    run = sub.add_parser("run", help="run a scenario and report revenue, cost and rep workload")
-    run.add_argument("scenario", type=Path)
-    run.add_argument("--seed", type=_seed, help="master seed (default: the scenario's)")
-    run.add_argument("--replications", "-r", type=_positive_int, default=1)
-    run.add_argument("--workers", "-w", type=_positive_int, default=None, help="processes (default: all cores)")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                     help="override a field, e.g. --set sales.teams[0].reps=30 (repeatable)")
-    run.add_argument("--out", type=Path, help="write summary.json, Parquet tables and PNG figures here")
-    run.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    run.set_defaults(handler=cmd_run)
-
-    validate = sub.add_parser("validate", help="check scenario files without running them")
-    validate.add_argument("files", type=Path, nargs="+")
-    validate.set_defaults(handler=cmd_validate)
-
-    schema = sub.add_parser("schema", help="print the scenario JSON schema")
-    schema.set_defaults(handler=cmd_schema)
+    for name in COMMANDS:
+        importlib.import_module(f"funnelsim.commands.{name}").register(sub)
     return parser
-
-
-def cmd_run(args) -> int:
-    from funnelsim.experiment.runner import default_workers, simulate
-    from funnelsim.report.output import run_document, write_run_outputs
-    from funnelsim.report.progress import progress_bar
-    from funnelsim.report.tables import dumps, kpi_table
-    from funnelsim.scenario.loader import load_scenario
-
-    scenario = load_scenario(args.scenario, args.overrides)
-    workers = args.workers or default_workers()
-    with progress_bar(args.replications, f"{scenario.name}") as tick:
-        result = simulate(scenario, seed=args.seed, replications=args.replications, workers=workers, progress=tick)
-    doc = run_document(result)
-    if args.out:
-        write_run_outputs(result, doc, args.out)
-    if args.json:
-        sys.stdout.write(dumps(doc))
-    else:
-        print(f"{scenario.name}: {args.replications} replication(s), {scenario.horizon_weeks:g} weeks")
-        print(kpi_table(result.summary(), args.replications))
-        if args.out:
-            print(f"\nwrote {args.out}/")
-    return 0
-
-
-def cmd_validate(args) -> int:
-    from funnelsim.scenario.loader import load_variants
-
-    problems = []
-    for path in args.files:
-        try:
-            variants = load_variants(path)
-        except ScenarioError as err:
-            problems.extend(err.problems)
-            continue
-        names = ", ".join(variants)
-        print(f"{path}: ok ({len(variants)} scenario(s): {names})")
-    if problems:
-        raise ScenarioError(problems)
-    return 0
-
-
-def cmd_schema(args) -> int:
-    from funnelsim.scenario.docs import scenario_json_schema
-
-    print(json.dumps(scenario_json_schema(), indent=2))
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,8 +12,8 @@ from collections import deque
 from heapq import heappop, heappush
 
 import mesa
-from mesa.agentset import AgentSet
 import numpy as np
+from mesa.agentset import AgentSet
 
 from funnelsim.model.agents import CONTACT, Lead, Marketer, Rep, emails_until_event
 from funnelsim.model.calendar import WorkCalendar

@@ -77,8 +77,10 @@ class BestMatch:
         ranked = sorted(reps, key=lambda r: (r.skill, r.unique_id))
         self.tiers = max(1, min(tiers, len(ranked)))
         self.threshold = threshold
-        self.groups = [LeastLoaded(ranked[i * len(ranked) // self.tiers : (i + 1) * len(ranked) // self.tiers])
-                       for i in range(self.tiers)]
+        self.groups = [
+            LeastLoaded(ranked[i * len(ranked) // self.tiers : (i + 1) * len(ranked) // self.tiers])
+            for i in range(self.tiers)
+        ]
         self.tier_of = {rep: i for i, g in enumerate(self.groups) for rep in g.buckets[0]}
 
     def pick(self, lead):

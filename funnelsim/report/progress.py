@@ -11,8 +11,15 @@ from tqdm import tqdm
 
 @contextmanager
 def progress_bar(total: int, label: str, unit: str = "run") -> Iterator[Callable[[int], None]]:
-    bar = tqdm(total=total, desc=label, unit=unit, file=sys.stderr, disable=None if total > 1 else True,
-               dynamic_ncols=True, mininterval=0.5)
+    bar = tqdm(
+        total=total,
+        desc=label,
+        unit=unit,
+        file=sys.stderr,
+        disable=None if total > 1 else True,
+        dynamic_ncols=True,
+        mininterval=0.5,
+    )
     try:
         yield bar.update
     finally:

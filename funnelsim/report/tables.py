@@ -10,8 +10,16 @@ import pandas as pd
 
 from funnelsim.results.kpis import KPI_LABELS
 
-MONEY = {"revenue", "cost", "profit", "lead_cost", "email_cost", "salary_cost", "revenue_per_rep_hour",
-         "mean_deal_value"}
+MONEY = {
+    "revenue",
+    "cost",
+    "profit",
+    "lead_cost",
+    "email_cost",
+    "salary_cost",
+    "revenue_per_rep_hour",
+    "mean_deal_value",
+}
 SHARES = {"win_rate", "rep_utilization", "response_within_1h_share", "rep_utilization_max", "reps_overloaded_share"}
 
 

@@ -148,7 +148,7 @@ def funnel(model: FunnelModel) -> pd.Series:
     in_sales = (book["entered"] >= 0) & (state != LeadState.WON_BY_EMAIL)
     past = {}
     for k, name in enumerate(names):
-        later = in_sales & (((state == LeadState.WON)) | ((stage > k) & (state != LeadState.UNREACHED)))
+        later = in_sales & ((state == LeadState.WON) | ((stage > k) & (state != LeadState.UNREACHED)))
         past[f"passed {name}"] = int(np.count_nonzero(later))
     counts = {
         "created": model.leads_created,
