@@ -26,7 +26,7 @@ class LeastLoaded:
 
     def pick(self, lead=None):
         buckets = self.buckets
-        while True:
+        while self.low < len(buckets):
             bucket = buckets[self.low]
             while bucket:
                 rep = bucket[0]
@@ -34,8 +34,7 @@ class LeastLoaded:
                     return rep
                 bucket.popleft()
             self.low += 1
-            if self.low >= len(buckets):
-                return None
+        return None
 
     def moved(self, rep, load: int) -> None:
         buckets = self.buckets
