@@ -38,7 +38,9 @@ def queue_scenario(reps: int, arrivals_per_hour: float, mean_service_hours: floa
             "routing": "pool",
             "prioritisation": "fifo",
             "contact": {"max_attempts": 1, "hours_per_attempt": 0, "reach_probability": 1.0},
-            "stages": [{"name": "serve", "conversion": 1.0, "hours": {"dist": "exponential", "mean": mean_service_hours}}],
+            "stages": [
+                {"name": "serve", "conversion": 1.0, "hours": {"dist": "exponential", "mean": mean_service_hours}}
+            ],
             "response_curve": {"points": [[0, 1.0]]},
             "follow_up_patience_days": None,
             "abandon_after_days": None,

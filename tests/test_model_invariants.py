@@ -14,10 +14,16 @@ from tests.helpers import baseline
 
 @pytest.fixture(scope="module", params=["least_loaded", "round_robin", "best_match", "pool"])
 def finished(request):
-    scenario = baseline(horizon_weeks=13, sales={"routing": request.param, "teams": [
-        {"name": "ae", "reps": 12, "selling_share": 0.3, "skill": {"dist": "beta", "a": 4, "b": 2}},
-        {"name": "sdr", "reps": 6, "hours_per_week": 45, "selling_share": 0.5, "skill": 0.5},
-    ]})
+    scenario = baseline(
+        horizon_weeks=13,
+        sales={
+            "routing": request.param,
+            "teams": [
+                {"name": "ae", "reps": 12, "selling_share": 0.3, "skill": {"dist": "beta", "a": 4, "b": 2}},
+                {"name": "sdr", "reps": 6, "hours_per_week": 45, "selling_share": 0.5, "skill": 0.5},
+            ],
+        },
+    )
     return FunnelModel(scenario, rng=1).run()
 
 

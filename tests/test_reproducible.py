@@ -13,8 +13,20 @@ from tests.helpers import baseline
 
 
 def test_cli_json_is_byte_identical_across_runs():
-    cmd = [sys.executable, "-m", "funnelsim.cli", "run", "scenarios/baseline.yaml", "--json", "-r", "2",
-           "--set", "horizon_weeks=6", "--workers", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "funnelsim.cli",
+        "run",
+        "scenarios/baseline.yaml",
+        "--json",
+        "-r",
+        "2",
+        "--set",
+        "horizon_weeks=6",
+        "--workers",
+        "1",
+    ]
     a = subprocess.run(cmd, capture_output=True, check=True).stdout
     b = subprocess.run(cmd, capture_output=True, check=True).stdout
     assert a == b and b'"revenue"' in a

@@ -143,7 +143,7 @@ def _describe(tp: Any) -> tuple[str, list[str]]:
         return "one of " + ", ".join(f"`{a}`" for a in args), []
     if origin is list:
         name, inner = _describe(args[0])
-        name = "mappings" if name == "mapping" else name
+        name = {"mapping": "mappings", "number": "numbers", "integer": "integers"}.get(name, name)
         return f"list of {name}" + (f" ({', '.join(inner)})" if inner else ""), []
     if origin is tuple:
         parts = []

@@ -21,9 +21,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        if self.path:
-            return f"{where}: {self.path}: {self.message}"
-        return f"{where}: {self.message}"
+        text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        # One problem, one line: a stray newline in a quoted value must not split it.
+        return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 class ScenarioError(Exception):

@@ -85,7 +85,8 @@ def load_variants(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -
             continue
         checked.append(name)
         merged = merge(base, Source(body, locs))
-        merged.data.setdefault("name", name)
+        if "name" not in body:
+            merged.data["name"] = name
         scenario, found = _validate(merged, ovs)
         own = {(loc.file, loc.line) for loc in locs.values()}
         for p in found:
@@ -122,19 +123,28 @@ def _resolve(path: Path, display: str, chain: tuple[tuple[Path, str], ...]) -> S
         raise fail(f"expected the path of the scenario file to build on, got {show(target)}")
     base_path = path.parent / target
     base_display = os.path.normpath(os.path.join(os.path.dirname(display), target))
-    here = (path.resolve(), display)
     try:
+        here = (path.resolve(), display)
         real = base_path.resolve()
-    except (OSError, RuntimeError) as exc:
-        raise fail(f"cannot resolve {target!r}: {exc}") from None
+        is_file, exists = base_path.is_file(), base_path.exists()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise fail(f"cannot use {target!r} as a path: {exc}") from None
     seen = [*chain, here]
     if any(real == p for p, _ in seen):
         start = next(i for i, (p, _) in enumerate(seen) if p == real)
         names = [d for _, d in seen[start:]] + [base_display]
         raise fail(f"extends cycle: {' -> '.join(names)}")
-    if not base_path.exists():
+    if not exists:
         raise fail(f"cannot find {target!r} (looked for {base_display})")
-    return merge(_resolve(base_path, base_display, tuple(seen)), source)
+    if not is_file:
+        raise fail(f"{target!r} is not a file ({base_display})")
+    try:
+        base = _resolve(base_path, base_display, tuple(seen))
+    except ScenarioError as exc:
+        # Keep the base's own locations, and say which line pulled it in.
+        context = Problem(loc.file, loc.line, "extends", f"{target!r} could not be loaded")
+        raise ScenarioError([context, *exc.problems]) from None
+    return merge(base, source)
 
 
 def _without(source: Source, key: str) -> Source:
@@ -213,5 +223,8 @@ def _validate(source: Source, overrides: list[Override]) -> tuple[Scenario | Non
 
 
 def _ordered(problems: list[Problem]) -> list[Problem]:
-    """File by file, in line order, `--set` last: the order a reader fixes them in."""
-    return sorted(problems, key=lambda p: (p.file == SET, p.file, p.line or 0))
+    """File by file (first mentioned first, `--set` last), in line order: the order a reader fixes them."""
+    rank: dict[str, int] = {}
+    for p in problems:
+        rank.setdefault(p.file, len(rank))
+    return sorted(problems, key=lambda p: (p.file == SET, rank[p.file], p.line or 0))

@@ -125,6 +125,10 @@ def clean_loc(loc: tuple, data: Any, root: type[BaseModel]) -> tuple[FieldPath, 
     return tuple(path), parent_tp, parent
 
 
+def _key(k: Any) -> str:
+    return k if isinstance(k, str) and k.isprintable() and k.strip() == k and k else repr(k)
+
+
 def show(value: Any, limit: int = 60) -> str:
     """A value as the user would have typed it in YAML."""
     if value is None:
@@ -144,10 +148,23 @@ def show(value: Any, limit: int = 60) -> str:
     elif isinstance(value, list | tuple):
         text = "[" + ", ".join(show(v, limit) for v in value) + "]"
     elif isinstance(value, dict):
-        text = "{" + ", ".join(f"{k}: {show(v, limit)}" for k, v in value.items()) + "}"
+        text = "{" + ", ".join(f"{_key(k)}: {show(v, limit)}" for k, v in value.items()) + "}"
     else:
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _guess_form(value: Any) -> str:
+    """Suggest the distribution whose parameters match the keys given without `dist`."""
+    if not isinstance(value, dict) or not value:
+        return ""
+    keys = set(value)
+    for tag, cls in DIST_CLASSES.items():
+        names = set(field_names(cls)) - {"dist"}
+        required = {f.alias or n for n, f in cls.model_fields.items() if f.is_required()} - {"dist"}
+        if required <= keys <= names:
+            return f" (add 'dist: {tag}'?)"
+    return ""
 
 
 def _num(x: Any) -> str:
@@ -197,6 +214,8 @@ def phrase(err: dict[str, Any], key: str | int | None, parent_tp: Any, parent: A
         allowed = allowed_keys(parent_tp, parent, at_root)
         listing = f"; allowed: {', '.join(allowed)}" if allowed else ""
         return f"unknown field {key!r}{listing}{_suggest(key, allowed)}"
+    if kind == "missing" and isinstance(key, int):
+        return f"item [{key}] is missing"
     if kind == "string_type":
         hint = " (put it in quotes to use it as text)" if isinstance(value, int | float) else ""
         return f"expected text, got {got}{hint}"
@@ -205,10 +224,10 @@ def phrase(err: dict[str, Any], key: str | int | None, parent_tp: Any, parent: A
         listing = ", ".join(repr(o) for o in options)
         return f"expected one of {listing} (got {got}){_suggest(value, options)}"
     if kind == "union_tag_invalid":
-        tag = err["ctx"]["tag"]
-        return f"unknown distribution {tag!r}; expected one of {_DIST_FORMS}{_suggest(tag, list(DIST_CLASSES))}"
+        tag = value["dist"] if isinstance(value, dict) and "dist" in value else err["ctx"]["tag"]
+        return f"unknown distribution {show(tag)}; expected one of {_DIST_FORMS}{_suggest(tag, list(DIST_CLASSES))}"
     if kind == "union_tag_not_found":
-        return f"a distribution needs a 'dist' key, one of {_DIST_FORMS} (got {got})"
+        return f"a distribution needs a 'dist' key, one of {_DIST_FORMS} (got {got}){_guess_form(value)}"
     if kind in ("value_error", "assertion_error"):
         text = str(err["ctx"]["error"]) if "error" in (err.get("ctx") or {}) else err["msg"]
         m = _WITHIN.fullmatch(text.split(" (this ")[0])

@@ -11,7 +11,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_origin
 
 from pydantic import BaseModel
 
@@ -52,7 +52,9 @@ def parse_path(spec: str) -> FieldPath | None:
 
 def parse_overrides(texts: Sequence[str], root: type[BaseModel]) -> tuple[list[Override], list[Problem]]:
     """Parse every override, collecting all problems rather than stopping at the first."""
-    if isinstance(texts, str):
+    if texts is None:
+        texts = ()
+    elif isinstance(texts, str):
         texts = [texts]
     done: list[Override] = []
     problems: list[Problem] = []
@@ -89,7 +91,11 @@ def _check_schema(path: FieldPath, root: type[BaseModel]) -> str | None:
             where = format_path(path[:n]) or "the top level"
             if isinstance(key, int):
                 return f"{where} is not a list, so [{key}] does not apply"
+            if get_origin(tp) is list:
+                return f"{where} is a list; pick an item first, e.g. {where}[0].{key}"
             allowed = allowed_keys(tp, None, at_root=False)
+            if not allowed:
+                return f"{where} holds a single value, it has no field {key!r}"
             close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             listing = f"; allowed: {', '.join(allowed)}" if allowed else ""

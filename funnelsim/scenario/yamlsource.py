@@ -47,6 +47,7 @@ _INT16 = re.compile(r"0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _INF = re.compile(r"([-+]?)\.(?:inf|Inf|INF)")
 _NAN = re.compile(r"\.(?:nan|NaN|NAN)")
+_PLAIN_KEY = re.compile(r"[^\s.\[\]'\"]+")
 
 
 class Loc(NamedTuple):
@@ -300,8 +301,8 @@ def read_yaml_file(path: Path, display: str) -> Source:
         raise ScenarioError([Problem(display, None, "", "file not found")]) from None
     except IsADirectoryError:
         raise ScenarioError([Problem(display, None, "", "is a directory, expected a YAML file")]) from None
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
         raise ScenarioError([Problem(display, None, "", f"cannot read file: {reason}")]) from None
     try:
         text = raw.decode("utf-8-sig")
@@ -343,6 +344,8 @@ def format_path(path: FieldPath) -> str:
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(part) or not part.isprintable():
+            out += f"[{part!r}]"
         else:
-            out += f".{part}" if out else str(part)
+            out += f".{part}" if out else part
     return out
