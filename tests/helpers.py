@@ -46,6 +46,7 @@ def queue_scenario(reps: int, arrivals_per_hour: float, mean_service_hours: floa
             "abandon_after_days": None,
             "deal_value": 1000,
         },
+        "people": {"attrition": {"annual_rate": 0.0}},
     }
     doc["sales"].update(sales)
     return Scenario.model_validate(doc)

@@ -18,7 +18,7 @@ import pandas as pd
 from funnelsim.experiment.statistics import mean_ci
 from funnelsim.model.model import FunnelModel
 from funnelsim.model.streams import replication_seeds
-from funnelsim.results.kpis import KPI_NAMES, daily_series, funnel, rep_table, response_hours, run_kpis
+from funnelsim.results.kpis import KPI_NAMES, daily_series, funnel, rep_table, rep_weekly, response_hours, run_kpis
 from funnelsim.scenario.schema import Scenario
 
 
@@ -32,6 +32,7 @@ class RunResult:
     reps: pd.DataFrame
     funnel: pd.Series
     response_hours: np.ndarray
+    rep_weekly: pd.DataFrame
 
 
 def run_once(scenario: Scenario, seed: int) -> RunResult:
@@ -43,6 +44,7 @@ def run_once(scenario: Scenario, seed: int) -> RunResult:
         reps=rep_table(model),
         funnel=funnel(model),
         response_hours=response_hours(model).astype(np.float32),
+        rep_weekly=rep_weekly(model),
     )
 
 
@@ -73,6 +75,11 @@ class SimulationResult:
     @property
     def reps(self) -> pd.DataFrame:
         return pd.concat([r.reps.assign(run=i, seed=r.seed) for i, r in enumerate(self.runs)], ignore_index=True)
+
+    @property
+    def rep_weekly(self) -> pd.DataFrame:
+        """One row per rep, week and run: the ramp and workload record."""
+        return pd.concat([r.rep_weekly.assign(run=i, seed=r.seed) for i, r in enumerate(self.runs)], ignore_index=True)
 
     @property
     def funnel(self) -> pd.DataFrame:

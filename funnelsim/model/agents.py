@@ -75,11 +75,13 @@ class Rep(mesa.Agent):
         super().__init__(model)
         self.team = team.name
         self.team_index = team_index
+        self.potential = skill
         self.skill = skill
         self.skill_effect = effect(skill, model.outcomes.skill_reference, model.outcomes.skill_elasticity)
         self.daily_hours = team.hours_per_week * team.selling_share / model.calendar.days_per_week
         self.salary_per_year = team.salary_per_year
         self.active = True
+        self.honest = True
         self.queue: list = []
         self.budget = 0.0
         self.busy = False
@@ -91,11 +93,37 @@ class Rep(mesa.Agent):
         self.leads_assigned = 0
         self.deals_won = 0
         self.revenue = 0.0
+        self.tasks_done = 0
+        # people dynamics
+        self.hire_day = 0.0
+        self.cohort = -1  # week hired; -1 for the team present at the start
+        self.left_day: int | None = None
+        self.selling_from = -1
+        self.tenure_bonus_days = 0.0
+        self.training_per_day = 0.0
+        self.training_hours = 0.0
+        self.programme_hours = 0.0
+        self.mentoring_per_day = 0.0
+        self.mentoring_hours = 0.0
+        self.hours_off_today = 0.0
+        self.mentor: Rep | None = None
+        self.mentee: Rep | None = None
 
-    def start_day(self, now: float) -> None:
-        """Today's selling hours arrive; unused hours do not carry over, overruns do."""
-        self.budget = min(self.budget, 0.0) + self.daily_hours
-        self.hours_available += self.daily_hours
+    def start_day(self, now: float, day: int) -> None:
+        """Today's selling hours arrive, less training and mentoring; unused hours do not carry
+        over, overruns do."""
+        if day < self.selling_from:  # in bootcamp
+            self.training_hours += self.daily_hours
+            return
+        off = self.training_per_day + self.mentoring_per_day + self.hours_off_today
+        if off:
+            self.programme_hours += self.training_per_day
+            self.training_hours += self.training_per_day + self.hours_off_today
+            self.mentoring_hours += self.mentoring_per_day
+            self.hours_off_today = 0.0
+        hours = max(0.0, self.daily_hours - off)
+        self.budget = min(self.budget, 0.0) + hours
+        self.hours_available += hours
         if not self.busy:
             self.work_on(now)
 
@@ -119,7 +147,7 @@ class Rep(mesa.Agent):
 
     def work_on(self, now: float) -> None:
         """Take the next task and schedule its end; rest if today's hours are spent."""
-        if self.budget <= 1e-12:
+        if self.budget <= 1e-12 or not self.active:
             self.busy = False
             return
         lead = self.next_task(now)
@@ -138,6 +166,7 @@ class Rep(mesa.Agent):
     def finish_task(self, _=None) -> None:
         lead = self.task
         self.task = None
+        self.tasks_done += 1
         self.model.end_task(self, lead, self.busy_until)
         self.work_on(self.busy_until)
 
@@ -167,7 +196,10 @@ class Marketer(mesa.Agent):
                 continue
             times = day * cal.hours_per_day + np.sort(streams.arrivals.random(n)) * cal.hours_per_day
             fit = channel.fit.ppf(channel.targeting + keep * streams.fit.random(n))
-            noise = streams.fit.standard_normal(n) * model.marketing.score_noise_sd
+            gain = model.alignment.fit_gain
+            if gain:
+                fit = fit + gain * (1.0 - fit)
+            noise = streams.fit.standard_normal(n) * model.alignment.score_noise_sd
             score = np.clip(fit + noise, 0.0, 1.0)
             value = model.deal_value.ppf(streams.values.random(n))
             luck = model.draw_luck(n)

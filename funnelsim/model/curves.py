@@ -46,3 +46,19 @@ def effect(value: float, reference: float, elasticity: float) -> float:
 def conversion(base: float, fit_effect: float, skill_effect: float, interest: float = 1.0) -> float:
     """Probability of passing a stage, capped below certainty."""
     return min(0.99 if base < 1.0 else 1.0, base * fit_effect * skill_effect * interest)
+
+
+def ramp_share(ramp, tenure_months: float) -> float:
+    """Share of full skill reached after `tenure_months` (1.0 when there is no ramp)."""
+    if ramp is None:
+        return 1.0
+    if ramp.time_constant_months is not None:
+        return 1.0 - math.exp(-max(tenure_months, 0.0) / ramp.time_constant_months)
+    table, months = (ramp.quarterly, 3.0) if ramp.quarterly is not None else (ramp.monthly, 1.0)
+    index = int(max(tenure_months, 0.0) // months + 1e-9)
+    return table[min(index, len(table) - 1)]
+
+
+def saturating(amount: float, half: float, ceiling: float) -> float:
+    """Diminishing returns: 0 at 0, half the ceiling at `half`, approaching `ceiling`."""
+    return ceiling * (1.0 - 0.5 ** (amount / half))

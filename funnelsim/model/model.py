@@ -18,9 +18,11 @@ import numpy as np
 from mesa.agentset import AgentSet
 
 from funnelsim.model.agents import CONTACT, Lead, Marketer, Rep, emails_until_event
+from funnelsim.model.alignment import Alignment
 from funnelsim.model.calendar import WorkCalendar
 from funnelsim.model.curves import ResponseCurve, conversion, effect
 from funnelsim.model.levers import apply_levers
+from funnelsim.model.people import PeopleDynamics
 from funnelsim.model.routing import Priority, make_router
 from funnelsim.model.streams import RandomStreams
 from funnelsim.results.records import LeadBook, LeadState
@@ -93,19 +95,28 @@ class FunnelModel(mesa.Model):
         self._idle: deque = deque()
         self.book = LeadBook()
         self._zero_counters()
-        self.reps = self._hire_reps()
+        self.roster: list[Rep] = []
+        self.rep_salaries = 0.0
+        self.people = PeopleDynamics(self)
+        self.alignment = Alignment(self)
+        self.router = make_router(self.sales.routing, [], self.marketing.mql_threshold)
+        self._hire_initial_team()
         self.marketers = self._hire_marketers()
-        self.router = make_router(self.sales.routing, list(self.reps), self.marketing.mql_threshold)
         self.pooled = self.sales.routing == "pool"
         self.priority = Priority(
             self.sales.prioritisation,
             [s.conversion for s in self.sales.stages],
             self.outcomes.fit_reference,
             self.outcomes.fit_elasticity,
+            sla=config.people.sla_hours is not None,
         )
-        self.daily_salaries = (
-            sum(r.salary_per_year for r in self.reps) + sum(m.salary_per_year for m in self.marketers)
-        ) / (52 * self.calendar.days_per_week)
+        self.marketer_salaries = sum(m.salary_per_year for m in self.marketers)
+        self.sla = config.people.sla_hours is not None
+        scruples = config.people.scruples
+        self.close_boost = 1.0 + scruples.close_boost
+        self.refund_probability = scruples.refund_probability
+        self.referrals = config.people.referrals
+        self.referral_loss = scruples.referral_loss
         self.datacollector = mesa.DataCollector(model_reporters=DAILY_SERIES)
 
     # -- set-up ----------------------------------------------------------------------------------
@@ -126,6 +137,8 @@ class FunnelModel(mesa.Model):
         self.o_stage_hours = 2 * a + s
         self.o_delay = 2 * a + 2 * s
         self.o_patience = 2 * a + 3 * s
+        self.o_trust = 2 * a + 4 * s  # then refund, refund time, referral
+        self.luck_width = 2 * a + 4 * s + 4
 
     def _zero_counters(self) -> None:
         self.leads_created = 0
@@ -141,21 +154,74 @@ class FunnelModel(mesa.Model):
         self.month_spend = 0.0
         self.waiting_first_touch = 0
         self.backlog_end = 0
+        self.refunds = 0.0
+        self.referral_leads = 0
+        self.first_stage_reached = 0
+        self.first_stage_passed = 0
+
+    @property
+    def training_cost(self) -> float:
+        teams = self.sales.teams
+        programme = sum(r.programme_hours * teams[r.team_index].training.cost_per_hour for r in self.roster)
+        return programme + self.people.training_cost + self.alignment.training_cost
 
     @property
     def cost(self) -> float:
-        return self.lead_cost + self.email_cost + self.salary_cost
+        return self.lead_cost + self.email_cost + self.salary_cost + self.training_cost
 
     @property
     def profit(self) -> float:
         return self.revenue - self.cost
 
-    def _hire_reps(self) -> AgentSet:
+    @property
+    def reps(self) -> AgentSet:
+        """Reps on the team now (leavers are in `roster` only)."""
+        reps = self._agents_by_type.get(Rep)
+        return reps if reps is not None else AgentSet([], random=self.random)
+
+    def _hire_initial_team(self) -> None:
         for index, team in enumerate(self.sales.teams):
             skills = team.skill.ppf(self.streams.people.random(team.reps))
             for skill in skills.tolist():
-                Rep(self, team, index, skill)
-        return self.agents_by_type.get(Rep, AgentSet([], random=self.random))
+                rep = self.hire(team, index, skill)
+                self.people.setup_rep(rep, 0, initial=True)
+
+    def hire(self, team, team_index: int, skill: float) -> Rep:
+        rep = Rep(self, team, team_index, skill)
+        rep.cohort = -1 if self.day == 0 and not self.roster else self.day // self.calendar.days_per_week
+        self.roster.append(rep)
+        self.rep_salaries += rep.salary_per_year
+        self.router.add(rep)
+        return rep
+
+    def rep_leaves(self, rep: Rep) -> None:
+        """A rep leaves: queued work is handed over (or lost); in-flight work ends first."""
+        rep.active = False
+        rep.left_day = self.day
+        self.rep_salaries -= rep.salary_per_year
+        queued = [entry[2] for entry in sorted(rep.queue)]
+        rep.queue.clear()
+        rep.remove()
+        for lead in queued:
+            self.orphan(lead)
+
+    def orphan(self, lead: Lead) -> None:
+        """A lead whose rep has left: handed to another rep after a delay, or lost."""
+        self.release(lead)
+        lead.rep = None
+        attrition = self.config.people.attrition
+        if attrition.open_leads == "lose":
+            self.finish(lead, LeadState.REP_LEFT, max(lead.step, 0), self.now)
+            return
+        self.at(self.now + attrition.handoff_delay_days * self.calendar.hours_per_day, self.hand_over, lead)
+
+    def hand_over(self, lead: Lead) -> None:
+        rep = self.router.pick(lead)
+        if rep is None:
+            self.finish(lead, LeadState.UNASSIGNED, max(lead.step, 0), self.now)
+            return
+        self.assign(lead, rep)
+        self.queue_task(lead, self.now)
 
     def _hire_marketers(self) -> AgentSet:
         channels = list(enumerate(self.marketing.channels))
@@ -196,18 +262,25 @@ class FunnelModel(mesa.Model):
         if due:
             self.events.extend(due)
             heapify(self.events)
+        day = self.day
+        if day % cal.days_per_week == 0:
+            self.people.start_week(day)
+            self.alignment.start_week(day // cal.days_per_week)
+        self.people.start_day(day)
         for marketer in self.marketers:
-            marketer.buy_leads(self.day)
+            marketer.buy_leads(day)
         for rep in self.reps:
-            rep.start_day(start)
+            rep.start_day(start, day)
         events = self.events
         while events and events[0][0] < end:
             time, _, callback, arg = heappop(events)
             self.now = time
             callback(arg)
         self.now = end
-        self.salary_cost += self.daily_salaries
+        self.salary_cost += (self.rep_salaries + self.marketer_salaries) / (52 * cal.days_per_week)
         self.day += 1
+        if self.day % cal.days_per_week == 0:
+            self.people.end_week(self.day // cal.days_per_week, self.day)
         self.datacollector.collect(self)
         if self.day >= self.days_total:
             self.running = False
@@ -287,7 +360,7 @@ class FunnelModel(mesa.Model):
         step when only the MQL threshold changes."""
         a, s = self.max_attempts, self.n_stages
         st = self.streams
-        u = st.outcomes.random((n, a + 2 * s))
+        u = st.outcomes.random((n, a + 2 * s + 4))
         dur = st.durations.random((n, a + 2 * s))
         stages = self.sales.stages
         h = self.calendar.hours_per_day
@@ -297,7 +370,7 @@ class FunnelModel(mesa.Model):
         cols.append(u[:, a + s :])
         # one typed array per lead: 8 bytes a number instead of a 32-byte float object
         flat = array("d", np.hstack(cols).tobytes())
-        width = 2 * a + 4 * s
+        width = self.luck_width
         return [flat[i * width : (i + 1) * width] for i in range(n)]
 
     def enter_sales(self, lead: Lead, now: float) -> None:
@@ -336,6 +409,9 @@ class FunnelModel(mesa.Model):
 
     def queue_task(self, lead: Lead, now: float) -> None:
         rep = lead.rep
+        if not rep.active:
+            self.orphan(lead)
+            return
         heappush(rep.queue, (self.priority.key(lead), next(self._seq), lead))
         if not rep.busy:
             rep.work_on(now)
@@ -357,9 +433,13 @@ class FunnelModel(mesa.Model):
     def still_wanted(self, lead: Lead, now: float) -> bool:
         """Stale work is dropped when a rep gets to it: a new lead left too long, a buyer gone cold."""
         if lead.step == CONTACT:
-            if lead.attempts == 0 and self.abandon_hours is not None and now - lead.ready > self.abandon_hours:
-                self.finish(lead, LeadState.ABANDONED, -1, now)
-                return False
+            if lead.attempts == 0:
+                if self.abandon_hours is not None and now - lead.ready > self.abandon_hours:
+                    self.finish(lead, LeadState.ABANDONED, -1, now)
+                    return False
+                if lead.draws[self.o_trust] > self.alignment.work_probability:
+                    self.finish(lead, LeadState.IGNORED, -1, now)
+                    return False
             return True
         if self.patience_hours is not None:
             stay = math.exp(-(now - lead.ready) / self.patience_hours)
@@ -383,12 +463,18 @@ class FunnelModel(mesa.Model):
             if d[a] < self.reach:
                 hours += d[self.o_stage_hours]
                 p = conversion(self.conversions[0], lead.fit_effect, rep.skill_effect, lead.interest)
+                if not rep.honest and self.n_stages == 1:
+                    p = min(0.99, p * self.close_boost)
                 lead.outcome = PASSED if d[self.o_outcome] < p else FAILED
+                self.first_stage_reached += 1
+                self.first_stage_passed += lead.outcome == PASSED
             else:
                 lead.outcome = NOT_REACHED
             return hours
         k = lead.step
         p = conversion(self.conversions[k], lead.fit_effect, rep.skill_effect)
+        if not rep.honest and k == self.n_stages - 1:
+            p = min(0.99, p * self.close_boost)
         lead.outcome = PASSED if d[self.o_outcome + k] < p else FAILED
         return d[self.o_stage_hours + k]
 
@@ -404,11 +490,33 @@ class FunnelModel(mesa.Model):
                 self.at(lead.ready, self.follow_up_ready, lead)
         elif stage + 1 >= self.n_stages:
             self.book_revenue(lead, rep)
+            self._after_sale(lead, rep, now)
             self.finish(lead, LeadState.WON, stage, now)
         else:
             lead.step = stage + 1
             lead.ready = now + lead.draws[self.o_delay + stage + 1]
             self.at(lead.ready, self.follow_up_ready, lead)
+
+    def _after_sale(self, lead: Lead, rep: Rep, now: float) -> None:
+        """Bent truths come back as refunds; happy customers send referrals."""
+        d = lead.draws
+        o = self.o_trust
+        hours_per_week = self.calendar.hours_per_week
+        if not rep.honest and d[o + 1] < self.refund_probability:
+            weeks = self.config.people.scruples.refund_within_weeks
+            self.at(now + d[o + 2] * weeks * hours_per_week, self.refund, lead.value)
+        p = self.referrals.probability_per_deal * (1.0 if rep.honest else 1.0 - self.referral_loss)
+        if d[o + 3] < p:
+            when = now + self.referrals.delay_weeks * hours_per_week
+            value = float(self.deal_value.ppf(self.streams.values.random(1))[0])
+            fit = self.referrals.fit
+            referral = Lead(self, len(self.marketing.channels), when, fit, fit, value)
+            self.leads_created += 1
+            self.referral_leads += 1
+            self.at(when, self.lead_arrived, referral)
+
+    def refund(self, value: float) -> None:
+        self.refunds += value
 
     def book_revenue(self, lead: Lead, rep: Rep | None) -> None:
         self.revenue += lead.value
@@ -429,8 +537,8 @@ class FunnelModel(mesa.Model):
         end = self.horizon
         self.backlog_end = len(self.pool) + sum(len(r.queue) for r in self.reps)
         interval = self.marketing.nurture.email_interval_days * self.calendar.hours_per_day
-        for rep in self.reps:
-            if rep.budget < 0:  # hours borrowed from after the horizon
+        for rep in self.roster:
+            if rep.budget < 0:  # hours borrowed from after the horizon (or after leaving)
                 rep.hours_used += rep.budget
         for lead in list(self.agents_by_type.get(Lead, [])):
             if lead.step == CONTACT and lead.draws is None:
@@ -458,4 +566,11 @@ DAILY_SERIES = {
     "rep_hours_available": lambda m: sum(r.hours_available for r in m.reps),
     "backlog": lambda m: len(m.pool) + sum(len(r.queue) for r in m.reps),
     "waiting_first_touch": "waiting_first_touch",
+    "headcount": lambda m: len(m.reps),
+    "hires": lambda m: m.people.hires,
+    "leavers": lambda m: m.people.leavers,
+    "refunds": "refunds",
+    "trust": lambda m: m.alignment.trust,
+    "fit_gain": lambda m: m.alignment.fit_gain,
+    "mean_skill": lambda m: float(np.mean([r.skill for r in m.reps])) if len(m.reps) else float("nan"),
 }

@@ -20,9 +20,18 @@ class LeastLoaded:
     """
 
     def __init__(self, reps: Sequence):
-        self.buckets: list[deque] = [deque(reps)]
+        self.buckets: list[deque] = [deque()]
         self.low = 0
         self.size = max(1, len(reps))
+        for rep in reps:
+            self.moved(rep, rep.open_leads)
+
+    def add(self, rep) -> None:
+        self.size += 1
+        self.moved(rep, rep.open_leads)
+
+    def refresh(self) -> None:
+        pass
 
     def pick(self, lead=None):
         buckets = self.buckets
@@ -64,6 +73,12 @@ class RoundRobin:
     def moved(self, rep, load: int) -> None:
         pass
 
+    def add(self, rep) -> None:
+        self.reps.append(rep)
+
+    def refresh(self) -> None:
+        pass
+
 
 class BestMatch:
     """Best-scored leads to the most skilled reps: reps in skill tiers, least-loaded within a tier.
@@ -73,16 +88,29 @@ class BestMatch:
     """
 
     def __init__(self, reps: Sequence, threshold: float, tiers: int = 4):
-        ranked = sorted(reps, key=lambda r: (r.skill, r.unique_id))
-        self.tiers = max(1, min(tiers, len(ranked)))
+        self.reps = list(reps)
+        self.max_tiers = tiers
         self.threshold = threshold
-        self.groups = [
-            LeastLoaded(ranked[i * len(ranked) // self.tiers : (i + 1) * len(ranked) // self.tiers])
-            for i in range(self.tiers)
-        ]
-        self.tier_of = {rep: i for i, g in enumerate(self.groups) for rep in g.buckets[0]}
+        self.refresh()
+
+    def add(self, rep) -> None:
+        self.reps.append(rep)
+        self.stale = True
+
+    def refresh(self) -> None:
+        """Re-rank the active reps by current skill (weekly, and after hires)."""
+        self.reps = [r for r in self.reps if r.active]
+        ranked = sorted(self.reps, key=lambda r: (r.skill, r.unique_id))
+        n = len(ranked)
+        self.tiers = max(1, min(self.max_tiers, n))
+        members = [ranked[i * n // self.tiers : (i + 1) * n // self.tiers] for i in range(self.tiers)]
+        self.groups = [LeastLoaded(m) for m in members]
+        self.tier_of = {rep: i for i, m in enumerate(members) for rep in m}
+        self.stale = False
 
     def pick(self, lead):
+        if self.stale:
+            self.refresh()
         span = max(1e-9, 1.0 - self.threshold)
         want = min(self.tiers - 1, max(0, int(self.tiers * (lead.score - self.threshold) / span)))
         for offset in range(self.tiers):
@@ -94,7 +122,9 @@ class BestMatch:
         return None
 
     def moved(self, rep, load: int) -> None:
-        self.groups[self.tier_of[rep]].moved(rep, load)
+        tier = self.tier_of.get(rep)
+        if tier is not None:
+            self.groups[tier].moved(rep, load)
 
 
 def make_router(name: str, reps: Sequence, threshold: float):
@@ -108,8 +138,11 @@ def make_router(name: str, reps: Sequence, threshold: float):
 class Priority:
     """Sort key of a ready task; smaller is sooner. Ties keep arrival order (sequence number)."""
 
-    def __init__(self, rule: str, conversions: Sequence[float], fit_reference: float, fit_elasticity: float):
+    def __init__(
+        self, rule: str, conversions: Sequence[float], fit_reference: float, fit_elasticity: float, sla: bool = False
+    ):
         self.rule = rule
+        self.sla = sla
         # probability of winning from each stage on, at the reference fit and skill
         self.remaining = [1.0] * (len(conversions) + 1)
         for k in range(len(conversions) - 1, -1, -1):
@@ -118,6 +151,11 @@ class Priority:
         self.fit_elasticity = fit_elasticity
 
     def key(self, lead) -> float:
+        if self.sla and lead.step < 0 and lead.attempts == 0:
+            return -1e12 + lead.ready  # under a response SLA, untouched leads come first
+        return self._key(lead)
+
+    def _key(self, lead) -> float:
         if self.rule == "fifo":
             return lead.ready
         if self.rule == "newest_first":

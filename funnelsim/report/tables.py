@@ -19,17 +19,29 @@ MONEY = {
     "salary_cost",
     "revenue_per_rep_hour",
     "mean_deal_value",
+    "training_cost",
+    "revenue_net_of_refunds",
+    "refunds",
 }
-SHARES = {"win_rate", "rep_utilization", "response_within_1h_share", "rep_utilization_max", "reps_overloaded_share"}
+SHARES = {
+    "win_rate",
+    "rep_utilization",
+    "response_within_1h_share",
+    "rep_utilization_max",
+    "reps_overloaded_share",
+    "trust_end",
+}
 
 
 def fmt(kpi: str, x: float) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     if kpi in MONEY:
-        return f"${x:,.0f}" if abs(x) >= 100 else f"${x:,.2f}"
+        return f"${x:,.0f}" if abs(x) >= 100 or x == 0 else f"${x:,.2f}"
     if kpi in SHARES:
         return f"{x:.1%}"
+    if "skill" in kpi:
+        return f"{x:.3f}"
     if float(x).is_integer() or "hours" in kpi and abs(x) >= 100:
         return f"{x:,.0f}"
     return f"{x:,.1f}"

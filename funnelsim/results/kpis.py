@@ -42,6 +42,18 @@ KPI_NAMES = (
     "leads_abandoned",
     "leads_open_end",
     "mean_deal_value",
+    # people dynamics
+    "training_cost",
+    "mentoring_hours",
+    "hires",
+    "leavers",
+    "revenue_net_of_refunds",
+    "refunds",
+    "mean_skill_end",
+    "headcount_end",
+    "leads_ignored",
+    "trust_end",
+    "referral_leads",
 )
 
 KPI_LABELS = {
@@ -73,6 +85,17 @@ KPI_LABELS = {
     "leads_abandoned": "Leads dropped unworked",
     "leads_open_end": "Leads still open at end",
     "mean_deal_value": "Mean deal value ($)",
+    "training_cost": "Training cost ($)",
+    "mentoring_hours": "Hours spent mentoring",
+    "hires": "Hires",
+    "leavers": "Leavers",
+    "revenue_net_of_refunds": "Revenue net of refunds ($)",
+    "refunds": "Refunds ($)",
+    "mean_skill_end": "Mean rep skill at end",
+    "headcount_end": "Reps at end",
+    "leads_ignored": "Leads ignored by reps (low trust)",
+    "trust_end": "Reps' trust in marketing leads at end",
+    "referral_leads": "Referral leads",
 }
 
 
@@ -102,9 +125,10 @@ def run_kpis(model: FunnelModel) -> dict[str, float]:
     worked = int(np.count_nonzero(book["first_attempt"] >= 0))
     created = model.leads_created
     won = model.deals_won + model.deals_won_by_email
-    used = float(sum(r.hours_used for r in model.reps))
-    available = float(sum(r.hours_available for r in model.reps))
-    per_rep = [r.hours_used / r.hours_available for r in model.reps if r.hours_available > 0]
+    roster = model.roster
+    used = float(sum(r.hours_used for r in roster))
+    available = float(sum(r.hours_available for r in roster))
+    per_rep = [r.hours_used / r.hours_available for r in roster if r.hours_available > 0]
     resp = response_hours(model)
     revenue, cost = model.revenue, model.cost
     return {
@@ -136,6 +160,17 @@ def run_kpis(model: FunnelModel) -> dict[str, float]:
         "leads_abandoned": int(np.count_nonzero(state == LeadState.ABANDONED)),
         "leads_open_end": int(np.count_nonzero(state == LeadState.OPEN)),
         "mean_deal_value": revenue / won if won else float("nan"),
+        "training_cost": model.training_cost,
+        "mentoring_hours": float(sum(r.mentoring_hours for r in roster)),
+        "hires": model.people.hires,
+        "leavers": model.people.leavers,
+        "revenue_net_of_refunds": revenue - model.refunds,
+        "refunds": model.refunds,
+        "mean_skill_end": float(np.mean([r.skill for r in model.reps])) if len(model.reps) else float("nan"),
+        "headcount_end": len(model.reps),
+        "leads_ignored": int(np.count_nonzero(state == LeadState.IGNORED)),
+        "trust_end": model.alignment.trust,
+        "referral_leads": model.referral_leads,
     }
 
 
@@ -164,6 +199,9 @@ def rep_table(model: FunnelModel) -> pd.DataFrame:
         {
             "rep_id": r.unique_id,
             "team": r.team,
+            "cohort_week": r.cohort,
+            "active_end": r.active,
+            "honest": r.honest,
             "skill": r.skill,
             "hours_available": r.hours_available,
             "hours_used": r.hours_used,
@@ -172,10 +210,19 @@ def rep_table(model: FunnelModel) -> pd.DataFrame:
             "deals_won": r.deals_won,
             "revenue": r.revenue,
             "open_leads_end": r.open_leads,
+            "training_hours": r.training_hours,
+            "mentoring_hours": r.mentoring_hours,
         }
-        for r in model.reps
+        for r in model.roster
     ]
     return pd.DataFrame(rows)
+
+
+def rep_weekly(model: FunnelModel) -> pd.DataFrame:
+    """One row per rep and week: skill, tenure, cumulative hours, deals and revenue."""
+    from funnelsim.model.people import WEEKLY_COLUMNS
+
+    return pd.DataFrame(model.people.weekly_rows, columns=WEEKLY_COLUMNS)
 
 
 def daily_series(model: FunnelModel) -> pd.DataFrame:

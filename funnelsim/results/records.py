@@ -27,6 +27,8 @@ class LeadState(IntEnum):
     UNASSIGNED = 8  # reached sales with no rep to take it
     OPEN = 9  # still in sales at the horizon
     NURTURING = 10  # still in nurture at the horizon
+    IGNORED = 11  # a rep chose not to work it (low trust in marketing leads)
+    REP_LEFT = 12  # its rep left and open leads are not handed over
 
 
 STATE_NAMES = [s.name.lower() for s in LeadState]

@@ -177,8 +177,7 @@ class Triangular(_Dist):
     def _order(self):
         if not (self.low <= self.mode <= self.high) or self.low == self.high:
             raise ValueError(
-                f"need low <= mode <= high and low < high "
-                f"(got low={self.low}, mode={self.mode}, high={self.high})"
+                f"need low <= mode <= high and low < high (got low={self.low}, mode={self.mode}, high={self.high})"
             )
         return self
 

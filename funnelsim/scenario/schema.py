@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from funnelsim.scenario.distributions import Distribution, coerce_distribution, within
+from funnelsim.scenario.people import DEFAULT_RAMP, Alignment, Bootcamp, Learning, People, Ramp, Training
 
 Probability = Annotated[float, Field(ge=0, le=1)]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -32,7 +33,9 @@ Prioritisation = Literal["fifo", "newest_first", "highest_value"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False, use_attribute_docstrings=True
+    )
 
 
 def _unique_names(items: list, what: str) -> list:
@@ -98,7 +101,15 @@ class Team(Strict):
     hours_per_week: Annotated[float, Field(gt=0, le=168)] = 40.0
     selling_share: Annotated[float, Field(gt=0, le=1)] = 0.35
     skill: UnitDist = Field(default_factory=lambda: {"dist": "beta", "a": 7.0, "b": 3.0})
+    """Full (ramped) skill of each rep, in [0, 1]; 0.7 is the reference skill."""
     salary_per_year: NonNegative = 132_290.0
+    tenure_months_at_start: NonNegative = 24.0
+    """Tenure of the reps present at the start (24: fully ramped veterans)."""
+    ramp: Ramp | None = Field(default_factory=lambda: dict(DEFAULT_RAMP))
+    """How new hires ramp up; null: they start at full skill."""
+    training: Training = Training()
+    bootcamp: Bootcamp = Bootcamp()
+    learning: Learning = Learning(max_skill_gain=0.0)
 
 
 class Contact(Strict):
@@ -179,3 +190,5 @@ class Scenario(Strict):
     calendar: Calendar = Calendar()
     marketing: Marketing
     sales: Sales
+    people: People = People()
+    alignment: Alignment = Alignment()
