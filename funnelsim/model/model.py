@@ -156,6 +156,7 @@ class FunnelModel(mesa.Model):
         self.backlog_end = 0
         self.refunds = 0.0
         self.referral_leads = 0
+        self.handovers = 0
         self.first_stage_reached = 0
         self.first_stage_passed = 0
 
@@ -188,7 +189,6 @@ class FunnelModel(mesa.Model):
 
     def hire(self, team, team_index: int, skill: float) -> Rep:
         rep = Rep(self, team, team_index, skill)
-        rep.cohort = -1 if self.day == 0 and not self.roster else self.day // self.calendar.days_per_week
         self.roster.append(rep)
         self.rep_salaries += rep.salary_per_year
         self.router.add(rep)
@@ -216,6 +216,7 @@ class FunnelModel(mesa.Model):
         self.at(self.now + attrition.handoff_delay_days * self.calendar.hours_per_day, self.hand_over, lead)
 
     def hand_over(self, lead: Lead) -> None:
+        self.handovers += 1
         rep = self.router.pick(lead)
         if rep is None:
             self.finish(lead, LeadState.UNASSIGNED, max(lead.step, 0), self.now)

@@ -33,7 +33,8 @@ class PeopleDynamics:
         self.pending: list[tuple[int, int, int]] = []  # (day, seq, team index)
         self._seq = 0
         for cohort in people.hiring.cohorts:
-            self._plan(round(cohort.week * self.days_per_week), self._team(cohort.team))
+            for _ in range(cohort.reps):
+                self._plan(round(cohort.week * self.days_per_week), self._team(cohort.team))
         self.hires = 0
         self.leavers = 0
         self.expected_leavers = 0.0
@@ -51,6 +52,7 @@ class PeopleDynamics:
     def setup_rep(self, rep: Rep, day: int, initial: bool) -> None:
         """Hire date, honesty, bootcamp and mentor of a rep who joins at `day`."""
         team = self.model.sales.teams[rep.team_index]
+        rep.cohort = -1 if initial else day // self.days_per_week
         if initial:
             rep.hire_day = day - team.tenure_months_at_start * self.days_per_month
         else:
