@@ -103,7 +103,11 @@ def save_run_figures(result, out: Path, title: str) -> list[Path]:
         "revenue_cost.png": revenue_cost_figure(result.timeseries, title, days),
         "funnel.png": funnel_figure(result.funnel, title),
         "rep_utilization.png": utilization_figure(result.reps, title),
+        "headcount.png": headcount_figure(result.timeseries, title, days),
     }
+    weekly = result.rep_weekly
+    if (weekly["cohort"] >= 0).any():
+        figures["ramp.png"] = ramp_figure({title: weekly}, title)
     paths = []
     for name, fig in figures.items():
         path = out / name
@@ -111,3 +115,56 @@ def save_run_figures(result, out: Path, title: str) -> list[Path]:
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+def ramp_curves(weekly: pd.DataFrame, days_per_week: int = 5) -> tuple[pd.Series, float]:
+    """New hires' deals per rep per month by tenure month, and the veterans' level."""
+    df = weekly.sort_values(["run", "rep_id", "week"]) if "run" in weekly else weekly.sort_values(["rep_id", "week"])
+    keys = ["run", "rep_id"] if "run" in df else ["rep_id"]
+    df = df.assign(deals=df.groupby(keys)["deals_won"].diff().fillna(df["deals_won"]))
+    weeks_per_month = 52 / 12
+    hires = df[(df["cohort"] >= 0) & (df["week"] > df["cohort"])]
+    month = (hires["tenure_months"] - 1e-9).clip(lower=0).astype(int) + 1
+    curve = hires.groupby(month)["deals"].mean() * weeks_per_month
+    veterans = df[df["cohort"] < 0]["deals"].mean() * weeks_per_month
+    return curve, float(veterans)
+
+
+def ramp_figure(curves: dict[str, pd.DataFrame], title: str):
+    """Deals per new hire per month by tenure month, one line per strategy; veterans dashed."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(10, 5.5))
+        vet_levels = []
+        for i, (label, weekly) in enumerate(curves.items()):
+            curve, veterans = ramp_curves(weekly)
+            vet_levels.append(veterans)
+            ax.plot(curve.index, curve.to_numpy(), marker="o", lw=2.5, color=PALETTE[i % len(PALETTE)], label=label)
+        if vet_levels and not np.isnan(np.nanmean(vet_levels)):
+            ax.axhline(np.nanmean(vet_levels), color="#555", ls="--", lw=1.8, label="veterans")
+        ax.set_xlabel("Tenure (months since hire)")
+        ax.set_ylabel("Deals won per rep per month")
+        ax.set_title(f"{title}: new hires' ramp-up")
+        ax.set_ylim(bottom=0)
+        ax.legend(frameon=False, loc="lower right")
+        ax.grid(axis="y", alpha=0.3)
+        return fig
+
+
+def headcount_figure(ts: pd.DataFrame, title: str, days_per_week: int = 5):
+    """Reps on the team, with cumulative hires and leavers, over the weeks."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(10, 5.5))
+        for column, color, label in (
+            ("headcount", PALETTE[0], "Reps on the team"),
+            ("hires", PALETTE[2], "Hires (cumulative)"),
+            ("leavers", PALETTE[4], "Leavers (cumulative)"),
+        ):
+            wide = ts.pivot(index="day", columns="run", values=column)
+            band(ax, wide.index.to_numpy() / days_per_week, wide.to_numpy().T, color, label)
+        ax.set_xlabel("Week")
+        ax.set_ylabel("Reps")
+        ax.set_title(f"{title}: headcount and attrition")
+        ax.set_ylim(bottom=0)
+        ax.legend(frameon=False, loc="center right")
+        ax.grid(axis="y", alpha=0.3)
+        return fig

@@ -51,6 +51,7 @@ def write_run_outputs(result, doc: dict, out: Path) -> None:
         (tmp / "summary.json").write_text(dumps(doc))
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         result.reps.to_parquet(tmp / "reps.parquet", index=False)
+        result.rep_weekly.to_parquet(tmp / "reps_weekly.parquet", index=False)
         result.kpis.to_parquet(tmp / "runs.parquet", index=False)
         save_run_figures(result, tmp, result.scenario.name)
 
