@@ -77,6 +77,7 @@ def funnel_figure(funnel: pd.DataFrame, title: str):
                 note += f"  ({v / mean.iloc[i - 1]:.0%} of previous)"
             ax.text(v + top * 0.01, yy, note, va="center", fontsize=12)
         ax.set_xlim(0, top * 1.45)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
         ax.set_xlabel("Leads (mean per run)")
         ax.set_title(f"{title}: funnel by stage")
         return fig
@@ -111,7 +112,7 @@ def save_run_figures(result, out: Path, title: str) -> list[Path]:
     paths = []
     for name, fig in figures.items():
         path = out / name
-        fig.savefig(path)
+        fig.savefig(path, dpi=STYLE["savefig.dpi"], bbox_inches="tight")
         plt.close(fig)
         paths.append(path)
     return paths
@@ -125,7 +126,11 @@ def ramp_curves(weekly: pd.DataFrame, days_per_week: int = 5) -> tuple[pd.Series
     weeks_per_month = 52 / 12
     hires = df[(df["cohort"] >= 0) & (df["week"] > df["cohort"])]
     month = (hires["tenure_months"] - 1e-9).clip(lower=0).astype(int) + 1
-    curve = hires.groupby(month)["deals"].mean() * weeks_per_month
+    grouped = hires.groupby(month)["deals"]
+    counts = grouped.size()
+    # months seen by only a handful of rep-weeks (the last, partial ones) are noise
+    keep = counts[counts >= max(20, 0.1 * counts.max())].index
+    curve = grouped.mean().loc[keep] * weeks_per_month
     veterans = df[df["cohort"] < 0]["deals"].mean() * weeks_per_month
     return curve, float(veterans)
 
@@ -165,6 +170,6 @@ def headcount_figure(ts: pd.DataFrame, title: str, days_per_week: int = 5):
         ax.set_ylabel("Reps")
         ax.set_title(f"{title}: headcount and attrition")
         ax.set_ylim(bottom=0)
-        ax.legend(frameon=False, loc="center right")
+        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3)
         ax.grid(axis="y", alpha=0.3)
         return fig

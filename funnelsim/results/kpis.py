@@ -184,7 +184,7 @@ def funnel(model: FunnelModel) -> pd.Series:
     past = {}
     for k, name in enumerate(names):
         later = in_sales & ((state == LeadState.WON) | ((stage > k) & (state != LeadState.UNREACHED)))
-        past[f"passed {name}"] = int(np.count_nonzero(later))
+        past["won" if k == len(names) - 1 else f"passed {name}"] = int(np.count_nonzero(later))
     counts = {
         "created": model.leads_created,
         "sent to sales": model.sales_entries,
