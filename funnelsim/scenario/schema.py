@@ -50,7 +50,9 @@ class Calendar(Strict):
     """The working calendar: selling happens only in working hours."""
 
     hours_per_day: Annotated[float, Field(gt=0, le=24)] = 8.0
+    """Working hours a day; the clock runs in these business hours."""
     days_per_week: Annotated[int, Field(ge=1, le=7)] = 5
+    """Working days a week."""
 
 
 class Channel(Strict):
@@ -64,29 +66,45 @@ class Channel(Strict):
 
     name: str
     leads_per_week: NonNegative
+    """Leads a week from the whole audience (Poisson arrivals), before targeting."""
     cost_per_lead: NonNegative = 50.0
+    """Cost of one lead at targeting 0."""
     fit: UnitDist = Field(default_factory=lambda: {"dist": "beta", "a": 2.0, "b": 3.0})
+    """Persona fit of the audience's leads, in [0, 1]; 0.5 is the reference fit."""
     targeting: Annotated[float, Field(ge=0, le=0.95)] = 0.0
+    """Share of the audience, the lowest-fitting part, that the channel excludes."""
     targeting_cost_exponent: NonNegative = 1.0
+    """Cost per lead grows as 1 / (1 - targeting) to this power (1: same spend a week)."""
 
 
 class Nurture(Strict):
     """Email nurture for leads below the MQL threshold (and for engaged leads, hand-raisers)."""
 
     enabled: bool = True
+    """Nurture leads below the MQL threshold by email (off: they are disqualified)."""
     email_interval_days: Positive = 5.0
+    """Working days between emails."""
     max_emails: Annotated[int, Field(ge=0)] = 12
+    """Emails before a silent lead is given up."""
     cost_per_email: NonNegative = 0.05
+    """Cost of one email to one lead."""
     engage_probability: Probability = 0.02
+    """Per email, at reference fit: the lead replies with questions and goes to sales."""
     email_close_probability: Probability = 0.001
+    """Per email, at reference fit: the lead buys from the email alone."""
 
 
 class Marketing(Strict):
     marketers: Annotated[int, Field(ge=0)] = 8
+    """Marketers on the payroll; channels are shared out among them."""
     salary_per_year: NonNegative = 133_380.0
+    """Salary of a marketer."""
     budget_per_month: NonNegative | None = None
+    """Cap on lead spend a month (null: no cap)."""
     mql_threshold: Probability = 0.5
+    """Marketing score at or above which a lead goes to sales (an MQL)."""
     score_noise_sd: NonNegative = 0.1
+    """Marketing's score is the lead's fit plus normal noise of this standard deviation."""
     channels: Annotated[list[Channel], Field(min_length=1)]
     nurture: Nurture = Nurture()
 
@@ -98,11 +116,15 @@ class Team(Strict):
 
     name: str
     reps: Annotated[int, Field(ge=0)]
+    """Reps on the team at the start."""
     hours_per_week: Annotated[float, Field(gt=0, le=168)] = 40.0
+    """Working hours a week of each rep."""
     selling_share: Annotated[float, Field(gt=0, le=1)] = 0.35
+    """Share of those hours available for selling; the rest is admin."""
     skill: UnitDist = Field(default_factory=lambda: {"dist": "beta", "a": 7.0, "b": 3.0})
     """Full (ramped) skill of each rep, in [0, 1]; 0.7 is the reference skill."""
     salary_per_year: NonNegative = 132_290.0
+    """Salary of a rep."""
     tenure_months_at_start: NonNegative = 24.0
     """Tenure of the reps present at the start (24: fully ramped veterans)."""
     ramp: Ramp | None = Field(default_factory=lambda: dict(DEFAULT_RAMP))
@@ -117,9 +139,13 @@ class Contact(Strict):
     into the first stage's conversation."""
 
     max_attempts: Annotated[int, Field(ge=1)] = 6
+    """Contact attempts before a lead is given up as unreached."""
     attempt_spacing_hours: NonNegative = 8.0
+    """Business hours between attempts (8: the next working day)."""
     hours_per_attempt: NonNegDist = 0.25
+    """Rep hours one attempt takes (call, voicemail, email, logging)."""
     reach_probability: Probability = 0.45
+    """Chance that an attempt reaches the lead."""
 
 
 class Stage(Strict):
@@ -127,8 +153,11 @@ class Stage(Strict):
 
     name: str
     conversion: Probability
+    """Chance of passing the stage at reference fit and skill (and, for the first stage, an immediate answer)."""
     hours: NonNegDist
+    """Rep hours the stage takes."""
     buyer_delay_days: NonNegDist = 0.0
+    """Working days the buyer takes before this stage can happen (ignored for the first stage)."""
 
 
 class ResponseCurve(Strict):
@@ -159,22 +188,33 @@ class Outcomes(Strict):
     (skill/skill_reference)^skill_elasticity x interest, capped at 0.99."""
 
     fit_elasticity: NonNegative = 1.0
+    """How strongly persona fit moves every stage's conversion."""
     skill_elasticity: NonNegative = 1.0
+    """How strongly rep skill moves every stage's conversion."""
     fit_reference: Annotated[float, Field(gt=0, le=1)] = 0.5
+    """Fit at which conversions are as configured."""
     skill_reference: Annotated[float, Field(gt=0, le=1)] = 0.7
+    """Skill at which conversions are as configured."""
 
 
 class Sales(Strict):
     teams: Annotated[list[Team], Field(min_length=1)]
+    """Teams of reps."""
     routing: Routing = "least_loaded"
+    """Who gets a new lead: least_loaded, round_robin, best_match (best leads to best reps) or pool (shared queue)."""
     prioritisation: Prioritisation = "fifo"
+    """Which ready task a rep takes first: fifo, newest_first (speed to lead) or highest_value."""
     contact: Contact = Contact()
     stages: Annotated[list[Stage], Field(min_length=1)]
+    """The sales cycle after contact; the first stage happens in the call that reaches the lead."""
     response_curve: ResponseCurve = ResponseCurve(points=HBR_2011_CURVE)
     outcomes: Outcomes = Outcomes()
     deal_value: NonNegDist = Field(default_factory=lambda: {"dist": "lognormal", "median": 25_000, "sigma": 0.6})
+    """Value of a won deal."""
     follow_up_patience_days: Positive | None = 15.0
+    """A buyer waiting for the next stage stays with probability exp(-wait / patience) (null: forever)."""
     abandon_after_days: Positive | None = 20.0
+    """A new lead not tried within this many working days is dropped unworked (null: never)."""
 
     _names = field_validator("teams")(lambda v: _unique_names(v, "team"))
     _stage_names = field_validator("stages")(lambda v: _unique_names(v, "stage"))
@@ -184,11 +224,16 @@ class Scenario(Strict):
     """A complete what-if: the market, the marketing team and the sales team."""
 
     name: str = "scenario"
+    """Name shown in reports."""
     description: str = ""
     seed: Annotated[int, Field(ge=0)] = 0
+    """Default master seed of runs of this scenario."""
     horizon_weeks: Annotated[float, Field(gt=0, le=520)] = 52.0
+    """Length of a run."""
     calendar: Calendar = Calendar()
     marketing: Marketing
     sales: Sales
     people: People = People()
+    """People dynamics: mentoring, hiring, attrition, trust, SLA, scruples, referrals."""
     alignment: Alignment = Alignment()
+    """The sales-marketing feedback loop and joint training."""
