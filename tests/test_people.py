@@ -9,7 +9,7 @@ import pytest
 
 from funnelsim.model.agents import Lead
 from funnelsim.model.model import FunnelModel
-from funnelsim.results.kpis import rep_weekly, run_kpis
+from funnelsim.results.kpis import cohort_weekly, rep_weekly, run_kpis
 from funnelsim.results.records import LeadState
 from tests.helpers import baseline, merge, queue_scenario
 
@@ -76,6 +76,10 @@ def test_mentoring_speeds_the_ramp_and_costs_the_mentor_exactly_its_hours():
         before = veterans[mentor.unique_id].hours_available
         assert before - mentor.hours_available == pytest.approx(4 * 12)
     assert run_kpis(mentored)["mentoring_hours"] == pytest.approx(2 * 4 * 12)
+    cohorts = cohort_weekly(rep_weekly(mentored))
+    last = cohorts[cohorts["week"] == cohorts["week"].max()].set_index("cohort")
+    assert last.loc[4, "reps"] == 2 and last.loc[-1, "reps"] == 10
+    assert last.loc[-1, "mentoring_hours"] == pytest.approx(2 * 4 * 12)
     assert run_kpis(alone)["mentoring_hours"] == 0
 
 

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from funnelsim.results.kpis import KPI_NAMES
+from funnelsim.results.kpis import KPI_NAMES, cohort_weekly
 
 
 def run_document(result) -> dict:
@@ -51,7 +51,9 @@ def write_run_outputs(result, doc: dict, out: Path) -> None:
         (tmp / "summary.json").write_text(dumps(doc))
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         result.reps.to_parquet(tmp / "reps.parquet", index=False)
-        result.rep_weekly.to_parquet(tmp / "reps_weekly.parquet", index=False)
+        weekly = result.rep_weekly
+        weekly.to_parquet(tmp / "reps_weekly.parquet", index=False)
+        cohort_weekly(weekly).to_parquet(tmp / "cohorts_weekly.parquet", index=False)
         result.kpis.to_parquet(tmp / "runs.parquet", index=False)
         save_run_figures(result, tmp, result.scenario.name)
 

@@ -232,3 +232,25 @@ def daily_series(model: FunnelModel) -> pd.DataFrame:
         df["rep_hours_available"].diff().fillna(df["rep_hours_available"])
     ).replace(0, np.nan)
     return df
+
+
+def cohort_weekly(weekly: pd.DataFrame) -> pd.DataFrame:
+    """Per-cohort weekly series (cohort = hire week, -1 = the team at the start): reps, mean
+    skill and tenure, and the cohort's cumulative hours, deals and revenue."""
+    keys = [k for k in ("run", "seed") if k in weekly] + ["week", "cohort"]
+    return (
+        weekly[weekly["active"]]
+        .groupby(keys)
+        .agg(
+            reps=("rep_id", "size"),
+            skill=("skill", "mean"),
+            tenure_months=("tenure_months", "mean"),
+            hours_available=("hours_available", "sum"),
+            hours_used=("hours_used", "sum"),
+            training_hours=("training_hours", "sum"),
+            mentoring_hours=("mentoring_hours", "sum"),
+            deals_won=("deals_won", "sum"),
+            revenue=("revenue", "sum"),
+        )
+        .reset_index()
+    )
