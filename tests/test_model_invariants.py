@@ -44,6 +44,9 @@ def test_every_lead_ends_in_exactly_one_state(finished):
     assert counts[LeadState.WON_BY_EMAIL] == finished.deals_won_by_email
     # every rep's open leads were released when they ended
     assert all(r.open_leads >= 0 for r in finished.reps)
+    # leads waiting for a first attempt at the end are exactly the open, untried ones
+    untried = (book["state"] == LeadState.OPEN) & (book["first_attempt"] < 0) & (book["entered"] >= 0)
+    assert finished.waiting_first_touch == np.count_nonzero(untried)
 
 
 def test_money_adds_up(finished):

@@ -528,6 +528,8 @@ class FunnelModel(mesa.Model):
 
     def finish(self, lead: Lead, state: LeadState, stage: int, now: float, emails: int = 0) -> None:
         self.book.add(lead, int(state), stage, now, emails or lead.emails)
+        if lead.entered >= 0 and lead.first_attempt < 0:
+            self.waiting_first_touch -= 1  # it leaves the queue without ever being tried
         if lead.rep is not None:
             self.release(lead)
         lead.remove()

@@ -10,7 +10,8 @@ from tqdm import tqdm
 
 
 @contextmanager
-def progress_bar(total: int, label: str, unit: str = "run") -> Iterator[Callable[[int], None]]:
+def progress_bar(total: int, label: str, unit: str = "run", delay: float = 0.0) -> Iterator[Callable[[int], None]]:
+    """`delay`: show nothing until that many seconds have passed, so short jobs stay quiet."""
     bar = tqdm(
         total=total,
         desc=label,
@@ -19,6 +20,7 @@ def progress_bar(total: int, label: str, unit: str = "run") -> Iterator[Callable
         disable=None if total > 1 else True,
         dynamic_ncols=True,
         mininterval=0.5,
+        delay=delay,
     )
     try:
         yield bar.update

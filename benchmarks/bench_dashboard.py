@@ -1,0 +1,185 @@
+"""Dashboard latency: from a click (step, lever) to updated figures, for the baseline scenario.
+
+    python benchmarks/bench_dashboard.py [--scenario scenarios/baseline.yaml] [--repeats 3] [--browser]
+
+In-process, the page's own sequence is timed: the models step (or are rebuilt and replayed to the
+day reached), the snapshots are taken and all six figures drawn as SVG. `--page` times the same
+through Solara's widgets (`solara.render`); `--browser` starts the server and times clicks in
+headless Chromium until every figure on screen has changed. Target: under 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from funnelsim.dashboard.figures import FIGURES, render
+from funnelsim.dashboard.session import REPLAY_FIRST_SLICE_SECONDS, Session
+from funnelsim.scenario.loader import load_variants
+
+ROOT = Path(__file__).resolve().parent.parent
+WEEKS = (1, 13, 26, 39, 51)
+
+
+def draw(session: Session) -> None:
+    snaps = session.snapshots()
+    for spec in FIGURES:
+        render(spec, snaps)
+
+
+def fresh(path: Path, pair: bool) -> Session:
+    variants = load_variants(path)
+    session = Session(variants)
+    if pair:
+        session.configure(strategy_b=session.default_b())
+        session.reset()
+    return session
+
+
+def time_steps(path: Path, pair: bool, days: int, repeats: int) -> dict[int, float]:
+    """Median seconds for a step of `days` plus drawing, at several weeks into the year."""
+    out = {}
+    for _ in range(repeats):
+        session = fresh(path, pair)
+        dpw = session.workshop.days_per_week
+        for week in WEEKS:
+            session.workshop.advance_to(week * dpw - days)
+            start = time.perf_counter()
+            session.step(days)
+            draw(session)
+            out.setdefault(week, []).append(time.perf_counter() - start)
+    return {week: statistics.median(ts) for week, ts in out.items()}
+
+
+def time_lever(path: Path, pair: bool, repeats: int) -> dict[int, tuple[float, float]]:
+    """Median seconds from a lever move to the first redraw, and to the replay drawn in full."""
+    out: dict[int, list] = {}
+    for _ in range(repeats):
+        for week in WEEKS:
+            session = fresh(path, pair)
+            session.workshop.advance_to(week * session.workshop.days_per_week)
+            reps = session.lever_values()["reps"]
+            start = time.perf_counter()
+            session.set_lever("reps", reps + 5)
+            done = session.catch_up(REPLAY_FIRST_SLICE_SECONDS)
+            draw(session)
+            first = time.perf_counter() - start
+            while not done:
+                done = session.catch_up(0.3)
+                draw(session)
+            out.setdefault(week, []).append((first, time.perf_counter() - start))
+    return {w: (statistics.median(a for a, _ in ts), statistics.median(b for _, b in ts)) for w, ts in out.items()}
+
+
+def time_page(path: Path, repeats: int) -> tuple[float, float]:
+    """Through Solara's widgets: a click on Step, and a lever released, to re-rendered figures."""
+    import ipyvuetify as v
+    import ipywidgets as widgets
+    import solara
+
+    from funnelsim.dashboard.app import Workbench
+
+    steps, levers = [], []
+    for _ in range(repeats):
+        session = Session(load_variants(path))
+        _, rc = solara.render(Workbench(session), handle_error=False)
+        session.workshop.advance_to(26 * session.workshop.days_per_week)
+        step = rc.find(v.Btn, children=["Step +1 week"]).widget
+        start = time.perf_counter()
+        step.click()
+        steps.append(time.perf_counter() - start)
+        images = [bytes(w.widget.value) for w in rc.find(widgets.Image)]
+        slider = rc.find(v.Slider, class_="fs-lever-reps").widget
+        start = time.perf_counter()
+        slider.fire_event("end", session.lever_values()["reps"] + 5)
+        while [bytes(w.widget.value) for w in rc.find(widgets.Image)] == images or session.catching_up:
+            time.sleep(0.005)
+        levers.append(time.perf_counter() - start)
+    return statistics.median(steps), statistics.median(levers)
+
+
+def time_browser(path: Path, repeats: int) -> tuple[float, float]:
+    """In headless Chromium: click Step (a week), then move the reps lever, until all figures changed."""
+    import shutil
+    import subprocess
+
+    from playwright.sync_api import sync_playwright
+
+    from funnelsim.dashboard import server
+
+    sources = "Array.from(document.querySelectorAll('img.fs-figure')).map(i => i.complete ? i.src : '')"
+    changed = f"b => {{ const s = {sources}; return s.every((x, i) => x && x !== b[i]); }}"
+    port = server.free_port("127.0.0.1")
+    address = server.url("127.0.0.1", port)
+    process = server.start(path, "127.0.0.1", port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    steps, levers = [], []
+    try:
+        if not server.wait_ready(address, process, 120):
+            raise SystemExit("the dashboard server did not start")
+        with sync_playwright() as p:
+            chromium = shutil.which("chromium") or "/usr/bin/chromium"
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"], headless=True)
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            page.goto(address)
+            page.wait_for_function(f"() => {{ const s = {sources}; return s.length === 6 && s.every(x => x); }}")
+            for _ in range(repeats):
+                before = page.evaluate(sources)
+                start = time.perf_counter()
+                page.get_by_role("button", name="Step +1 week").click()
+                page.wait_for_function(changed, arg=before)
+                steps.append(time.perf_counter() - start)
+            page.get_by_role("button", name="Play").click()
+            page.wait_for_function(
+                "() => parseFloat(document.querySelector('.fs-clock').innerText.split(' ')[1]) >= 26"
+            )
+            page.get_by_role("button", name="Pause").click()
+            page.get_by_text("Paused").wait_for()
+            for i in range(repeats):
+                before = page.evaluate(sources)
+                start = time.perf_counter()
+                page.locator(".fs-lever-reps").click(position={"x": 150 + 20 * i, "y": 16})
+                page.wait_for_function(changed, arg=before)
+                levers.append(time.perf_counter() - start)
+                page.get_by_text("Paused").wait_for()
+            browser.close()
+    finally:
+        server.stop(process)
+    return statistics.median(steps), statistics.median(levers)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "baseline.yaml")
+    parser.add_argument("--pair-scenario", type=Path, default=ROOT / "scenarios" / "lead_strategy.yaml")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--page", action="store_true", help="also time through Solara's widgets")
+    parser.add_argument("--browser", action="store_true", help="also time clicks in headless Chromium")
+    args = parser.parse_args()
+    draw(fresh(args.scenario, False))  # warm up imports, fonts and caches
+
+    print(f"{args.scenario.name}, one strategy; {args.pair_scenario.name}, two side by side (median seconds)")
+    print("\nstep + draw six figures, at week:   " + "  ".join(f"{w:>6}" for w in WEEKS))
+    for label, path, pair, days in (
+        ("  one strategy, +1 day", args.scenario, False, 1),
+        ("  one strategy, +1 week", args.scenario, False, 5),
+        ("  side by side, +1 week", args.pair_scenario, True, 5),
+    ):
+        times = time_steps(path, pair, days, args.repeats)
+        print(f"{label:<36}" + "  ".join(f"{times[w]:6.2f}" for w in WEEKS))
+    print("\nlever moved at week:                " + "  ".join(f"{w:>6}" for w in WEEKS))
+    for label, path, pair in (("one strategy", args.scenario, False), ("side by side", args.pair_scenario, True)):
+        times = time_lever(path, pair, args.repeats)
+        print(f"  {label}, first redraw            " + "  ".join(f"{times[w][0]:6.2f}" for w in WEEKS))
+        print(f"  {label}, replayed and drawn      " + "  ".join(f"{times[w][1]:6.2f}" for w in WEEKS))
+    if args.page:
+        step, lever = time_page(args.scenario, args.repeats)
+        print(f"\npage (solara.render), week 26: step {step:.2f} s, lever to replayed figures {lever:.2f} s")
+    if args.browser:
+        step, lever = time_browser(args.scenario, args.repeats)
+        print(f"\nbrowser (Chromium): step {step:.2f} s (weeks 1-{args.repeats}); lever at week 26+ {lever:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,290 @@
+"""The workshop dashboard page, on Mesa's Solara stack: `funnelsim dashboard FILE.yaml`, or
+`FUNNELSIM_DASHBOARD_SCENARIO=FILE.yaml solara run funnelsim/dashboard/app.py`.
+
+Each browser tab gets its own session. The models step in a worker thread (catching up after a
+lever moved, then playing); the page redraws after every slice of work.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import os
+import time
+import traceback
+from pathlib import Path
+
+import solara
+import solara.lab
+
+from funnelsim.dashboard.components import CSS, Clock, ErrorPanel, FigureCard, KpiStrip, LeverPanel, RunControls, speeds
+from funnelsim.dashboard.figures import FIGURES
+from funnelsim.dashboard.levers import read_levers
+from funnelsim.dashboard.server import SCENARIO_ENV
+from funnelsim.dashboard.session import (
+    B_ONLY,
+    BOTH,
+    REPLAY_FIRST_SLICE_SECONDS,
+    REPLAY_SLICE_SECONDS,
+    LeverError,
+    Session,
+    Setup,
+)
+from funnelsim.scenario.defaults import default_scenario
+from funnelsim.scenario.errors import ScenarioError
+from funnelsim.scenario.loader import load_variants
+
+FRAME_SECONDS = 0.3  # while playing, at most one frame this often
+
+
+def open_session(path: str | None) -> tuple[Session | None, str | None]:
+    """A session for the file's strategies, or the error the command line would print."""
+    if not path:
+        scenario = default_scenario()
+        return Session({scenario.name: scenario}), None
+    try:
+        return Session(load_variants(path)), None
+    except ScenarioError as err:
+        return None, str(err)
+    except Exception as err:  # a file that validates but cannot run: still a message, not a traceback page
+        return None, f"{path}: {type(err).__name__}: {err}"
+
+
+def scenario_files(path: str | None) -> list[str]:
+    """Scenario files beside the one given, so the trainer can switch without a restart."""
+    if not path:
+        return []
+    folder = Path(path).parent
+    found = sorted({*folder.glob("*.yaml"), *folder.glob("*.yml"), Path(path)})
+    return [str(p) for p in found]
+
+
+@solara.component
+def FilePicker(path: str | None, on_path, on_reload):
+    files = scenario_files(path)
+    if files:
+        names = [Path(f).name for f in files]
+        solara.Select(
+            label="Scenario file",
+            values=names,
+            value=Path(path).name,
+            on_value=lambda name: on_path(files[names.index(name)]),
+        )
+    else:
+        solara.HTML(tag="div", unsafe_innerHTML="No scenario file given: the built-in baseline.", classes=["fs-help"])
+    solara.Button("Reload the file", on_click=on_reload, outlined=True, color="primary", disabled=not path)
+
+
+@solara.component
+def Dashboard(path: str | None = None):
+    """The whole page: pick a file, load it (or show its problems), then the workbench."""
+    chosen, set_chosen = solara.use_state(path)
+    reloads, set_reloads = solara.use_state(0)
+    session, error = solara.use_memo(lambda: open_session(chosen), [chosen, reloads])
+    solara.Style(CSS)
+    solara.Title("funnelsim workshop")
+
+    def reload():
+        set_reloads(lambda n: n + 1)
+
+    if error is not None:
+        with solara.Row(classes=["funnelsim"], gap="0px"):
+            with solara.Column(classes=["fs-controls"]):
+                solara.HTML(tag="h1", unsafe_innerHTML="funnelsim")
+                FilePicker(chosen, set_chosen, reload)
+            with solara.Column(classes=["fs-main"]):
+                ErrorPanel(f"{Path(chosen).name} cannot be loaded", error)
+                solara.HTML(tag="p", unsafe_innerHTML="Fix the file, then press <b>Reload the file</b>.")
+        return
+    Workbench(session, chosen, set_chosen, reload).key(f"{chosen}:{reloads}")
+
+
+@solara.component
+def Workbench(session: Session, path: str | None = None, on_path=None, on_reload=None):
+    """Controls on the left, the room's figures on the right; owns the play loop."""
+    counter = solara.use_memo(lambda: itertools.count(1), [])
+    version = solara.use_reactive(0)
+    generation, set_generation = solara.use_state(0)
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive("1 week")
+    problem = solara.use_reactive(None)
+    task_ref = solara.use_ref(None)
+    workshop = session.workshop
+    steps = speeds(workshop.days_per_week)
+
+    def redraw():
+        version.set(next(counter))
+
+    def run():
+        """Catch up with the day reached (after a change), then play until paused or done."""
+        first = True
+        try:
+            while True:
+                task = task_ref.current
+                if task is not None and not task.is_current():
+                    return
+                if session.catching_up:
+                    session.catch_up(REPLAY_FIRST_SLICE_SECONDS if first else REPLAY_SLICE_SECONDS)
+                    first = False
+                    redraw()
+                    continue
+                if not playing.value:
+                    return
+                if not session.workshop.running:
+                    playing.set(False)
+                    return
+                start = time.perf_counter()
+                session.step(steps[speed.value])
+                redraw()
+                time.sleep(max(0.0, FRAME_SECONDS - (time.perf_counter() - start)))
+        except Exception as err:  # the room sees a message; the log keeps the traceback
+            traceback.print_exc()
+            problem.set(f"The simulation stopped: {err}")
+            playing.set(False)
+
+    task_ref.current = solara.lab.use_task(run, dependencies=[playing.value, generation], raise_error=False)
+
+    def rebuilt():
+        problem.set(None)
+        set_generation(lambda g: g + 1)
+        if not session.catching_up:  # else the figures stay until the replay's first slice is drawn
+            redraw()
+
+    def change(**setup):
+        try:
+            session.configure(**setup)
+        except LeverError as err:
+            problem.set(str(err))
+            return
+        rebuilt()
+
+    def move_lever(key, value):
+        try:
+            session.set_lever(key, value)
+        except LeverError as err:
+            problem.set(str(err))
+            return
+        rebuilt()
+
+    def side_by_side(on: bool):
+        if not on:
+            change(strategy_b=None)
+            return
+        b = session.default_b()
+        change(strategy_b=b, apply_to=B_ONLY if b == session.setup.strategy_a else BOTH)
+
+    def step():
+        session.step(steps[speed.value])
+        redraw()
+
+    def reset():
+        playing.set(False)
+        session.reset()
+        rebuilt()
+
+    # what was last drawn: while a replay runs, figures, numbers and clock all keep showing it
+    snaps = solara.use_memo(session.snapshots, [version.value])
+    setup = session.setup
+    with solara.Row(classes=["funnelsim"], gap="0px"):
+        with solara.Column(classes=["fs-controls"], gap="6px"):
+            solara.HTML(tag="h1", unsafe_innerHTML="funnelsim")
+            if on_path is not None:
+                FilePicker(path, on_path, on_reload)
+            StrategyPanel(setup, session.names, change, side_by_side)
+            RunControls(
+                playing.value,
+                workshop.running,
+                session.catching_up,
+                speed.value,
+                list(steps),
+                lambda: playing.set(not playing.value),
+                step,
+                reset,
+                speed.set,
+            )
+            LeverPanel(
+                session.lever_values(),
+                read_levers(session.lever_scenario()),
+                session.lever_scenario(),
+                move_lever,
+                lambda: change(levers={}),
+                _apply_note(session),
+            )
+        with solara.Column(classes=["fs-main"], gap="4px"):
+            Header(Path(path).name if path else "built-in baseline", _descriptions(session), session.changes_text())
+            Clock(snaps[0].day, snaps[0].days_total, snaps[0].days_per_week, _status(session, playing.value))
+            if problem.value:
+                solara.Error(problem.value)
+            KpiStrip(snaps)
+            with solara.Div(classes=["fs-grid"]):
+                for spec in FIGURES:
+                    FigureCard(spec, snaps, version.value)
+
+
+@solara.component
+def StrategyPanel(setup: Setup, names: list[str], change, side_by_side):
+    solara.Select(
+        label="Strategy A (blue)" if setup.side_by_side else "Strategy",
+        values=names,
+        value=setup.strategy_a,
+        on_value=lambda name: change(strategy_a=name),
+    )
+    solara.Switch(
+        label="Side by side: compare two strategies", value=setup.side_by_side, on_value=side_by_side, color="primary"
+    )
+    if setup.side_by_side:
+        solara.Select(
+            label="Strategy B (orange)",
+            values=names,
+            value=setup.strategy_b,
+            on_value=lambda name: change(strategy_b=name),
+        )
+        solara.HTML(tag="div", unsafe_innerHTML="Levers apply to:", classes=["fs-lever-label"])
+        solara.ToggleButtonsSingle(
+            value=setup.apply_to,
+            values=[BOTH, B_ONLY],
+            on_value=lambda where: change(apply_to=where),
+        )
+
+
+@solara.component
+def Header(title: str, descriptions: list[str], changes: str):
+    lines = "".join(f"<div>{html.escape(d)}</div>" for d in descriptions if d)
+    if changes:
+        lines += f'<div class="fs-moved">Your changes: {html.escape(changes)}</div>'
+    solara.HTML(tag="h1", unsafe_innerHTML=html.escape(title))
+    solara.HTML(tag="div", unsafe_innerHTML=lines)
+
+
+def _descriptions(session: Session) -> list[str]:
+    setup = session.setup
+    names = [setup.strategy_a]
+    if setup.side_by_side and setup.strategy_b != setup.strategy_a:
+        names.append(setup.strategy_b)
+    return [session.variants[name].description for name in names]
+
+
+def _apply_note(session: Session) -> str:
+    setup = session.setup
+    if not setup.side_by_side:
+        return ""
+    if setup.apply_to == B_ONLY:
+        return "Levers change strategy B (orange) only; A stays as the file has it."
+    return "Levers change both strategies; untouched levers keep each strategy's own value."
+
+
+def _status(session: Session, playing: bool) -> str:
+    workshop = session.workshop
+    if session.catching_up:
+        return f"Replaying to week {session.target_day / workshop.days_per_week:.0f} with the new settings..."
+    if not workshop.running:
+        return "Horizon reached. Reset to start again, or move a lever to replay the whole run with it."
+    return "Playing" if playing else "Paused"
+
+
+@solara.component
+def Page():
+    Dashboard(os.environ.get(SCENARIO_ENV) or None)
+
+
+page = Page()
