@@ -22,6 +22,7 @@ MONEY = {
     "training_cost",
     "revenue_net_of_refunds",
     "refunds",
+    "profit_net_of_refunds",
 }
 SHARES = {
     "win_rate",
