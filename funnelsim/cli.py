@@ -15,7 +15,7 @@ from funnelsim.commands.common import BAD_INPUT, UsageError
 from funnelsim.scenario.errors import ScenarioError
 
 # modules under funnelsim.commands, each with register(subparsers)
-COMMANDS = ["core", "dashboard"]
+COMMANDS = ["core", "sweep", "compare", "dashboard"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,265 @@
+"""`funnelsim compare`, `crossover` and `pack-table`: strategies side by side, with honest statistics."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from funnelsim.commands.common import UsageError, positive_int, seed
+
+AUTO = "auto"
+
+
+def replications_arg(text: str) -> int | str:
+    if text.strip().lower() == AUTO:
+        return AUTO
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'auto', got {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(
+            f"statistics need at least 2 replications per strategy (got {value}); use 30 or more for firm conclusions"
+        )
+    return value
+
+
+def width_arg(text: str) -> tuple[float, bool]:
+    """'2%' (of the baseline's mean) or an absolute width in the KPI's units."""
+    raw = text.strip()
+    relative = raw.endswith("%")
+    try:
+        value = float(raw[:-1] if relative else raw.replace(",", "").lstrip("$"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a width like 2% or 500000, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"the target width must be above 0 (got {text!r})")
+    return (value / 100 if relative else value), relative
+
+
+def _overrides(p) -> None:
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a field in every strategy, e.g. --set horizon_weeks=13 (repeatable)",
+    )
+
+
+def register(sub) -> None:
+    from funnelsim.results.kpis import KPI_NAMES
+
+    p = sub.add_parser(
+        "compare",
+        help="compare strategies with paired replications, CIs and p-values",
+        description="Compare strategies: the first scenario is the baseline. One file with a `variants:` block "
+        "compares its variants.",
+    )
+    p.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
+    p.add_argument(
+        "--replications",
+        "-r",
+        type=replications_arg,
+        default=30,
+        help="paired replications per strategy (default 30), or 'auto': add replications until the CI of the "
+        "headline KPI's difference is narrower than --target-width",
+    )
+    p.add_argument("--seed", type=seed, help="master seed (default: the baseline scenario's)")
+    p.add_argument("--workers", "-w", type=positive_int, default=None, help="processes (default: all cores)")
+    p.add_argument("--baseline", metavar="NAME", help="which strategy is the baseline (default: the first)")
+    p.add_argument("--kpi", choices=KPI_NAMES, default="profit", metavar="KPI", help="headline KPI (default profit)")
+    p.add_argument(
+        "--target-width",
+        type=width_arg,
+        default=(0.05, True),
+        metavar="W",
+        help="auto: full width of the 95%% CI of the headline difference, as a share of the baseline's mean (5%%, the "
+        "default) or in the KPI's units (500000)",
+    )
+    p.add_argument("--max-replications", type=positive_int, default=200, help="auto: stop here (default 200)")
+    _overrides(p)
+    p.add_argument("--out", type=Path, help="write report.html, report.md, comparison.json and PNG figures here")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    out.add_argument("--markdown", action="store_true", help="print the comparison as Markdown")
+    p.set_defaults(handler=cmd_compare)
+
+    c = sub.add_parser(
+        "crossover",
+        help="compare strategies across team sizes and find where the better one changes",
+        description="Run the strategies of a scenario file at several team sizes and plot a KPI against team size.",
+    )
+    c.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO")
+    c.add_argument("--reps", default=None, metavar="SIZES", help="team sizes, e.g. 10,20,40 or 10:120:10")
+    c.add_argument("--replications", "-r", type=replications_arg, default=6, help="per strategy and size (default 6)")
+    c.add_argument("--seed", type=seed)
+    c.add_argument("--workers", "-w", type=positive_int, default=None)
+    c.add_argument("--baseline", metavar="NAME")
+    c.add_argument("--kpi", choices=KPI_NAMES, default="profit", metavar="KPI", help="KPI to plot (default profit)")
+    _overrides(c)
+    c.add_argument("--out", type=Path, help="write crossover.png, crossover.json and crossover.md here")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(handler=cmd_crossover)
+
+    t = sub.add_parser(
+        "pack-table",
+        help="rerun the bundled scenarios and rewrite the results table in a README",
+        description="Runs every scenario file with variants in --scenarios and the lead-strategy crossover, then "
+        "rewrites the block between <!-- scenarios:start --> and <!-- scenarios:end --> in README.",
+    )
+    t.add_argument("readme", type=Path, metavar="README")
+    t.add_argument("--scenarios", type=Path, default=Path("scenarios"), help="folder of scenario files")
+    t.add_argument("--replications", "-r", type=replications_arg, default=20)
+    t.add_argument("--crossover-replications", type=replications_arg, default=6)
+    t.add_argument("--workers", "-w", type=positive_int, default=None)
+    t.add_argument("--check", action="store_true", help="exit 1 if the README block is out of date, write nothing")
+    t.set_defaults(handler=cmd_pack_table)
+
+
+# -- loading strategies -------------------------------------------------------------------------
+def load_strategies(paths: list[Path], overrides: list[str], baseline: str | None = None) -> dict:
+    """Every scenario of every file (each variant is one strategy), baseline first."""
+    from funnelsim.scenario.errors import ScenarioError
+    from funnelsim.scenario.loader import load_variants
+
+    strategies: dict = {}
+    problems = []
+    for path in paths:
+        try:
+            found = load_variants(path, overrides)
+        except ScenarioError as err:
+            problems.extend(err.problems)
+            continue
+        for name, scenario in found.items():
+            key = name
+            if key in strategies:
+                key = f"{Path(path).stem}:{name}" if len(found) > 1 else Path(path).stem
+            if key in strategies:
+                raise UsageError(f"two strategies are both called {name!r}; give the scenarios distinct `name:`s")
+            strategies[key] = scenario
+    if problems:
+        raise ScenarioError(problems)
+    if len(strategies) < 2:
+        only = ", ".join(strategies) or "none"
+        raise UsageError(
+            f"a comparison needs at least two strategies, got one ({only}); give two scenario files, "
+            "or one file with a `variants:` block"
+        )
+    if baseline is not None:
+        if baseline not in strategies:
+            raise UsageError(f"--baseline {baseline!r} is not one of the strategies: {', '.join(strategies)}")
+        strategies = {baseline: strategies[baseline], **{k: v for k, v in strategies.items() if k != baseline}}
+    _check(strategies)
+    return strategies
+
+
+def _check(strategies: dict) -> None:
+    from funnelsim.experiment.compare import check_comparable
+
+    try:
+        check_comparable(strategies)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+def _workers(args) -> int:
+    from funnelsim.experiment.runner import default_workers
+
+    return args.workers or default_workers()
+
+
+# -- compare ------------------------------------------------------------------------------------
+def cmd_compare(args) -> int:
+    from funnelsim.experiment.compare import Target, compare, compare_until
+    from funnelsim.report.compare_report import markdown_report, text_report, write_comparison
+    from funnelsim.report.progress import progress_bar
+    from funnelsim.report.tables import dumps
+
+    strategies = load_strategies(args.scenarios, args.overrides, args.baseline)
+    workers = _workers(args)
+    label = " vs ".join(strategies)
+    if args.replications == AUTO:
+        width, relative = args.target_width
+        target = Target(args.kpi, width, relative)
+        start = min(10, args.max_replications)
+        if start < 2:
+            raise UsageError("--max-replications must be at least 2 for statistics")
+
+        def bar(total: int, what: str):
+            return progress_bar(total, f"{label} ({what})", delay=2.0)
+
+        cmp = compare_until(strategies, target, start, args.max_replications, args.seed, workers, bar)
+    else:
+        total = args.replications * len(strategies)
+        with progress_bar(total, label, delay=2.0) as tick:
+            cmp = compare(strategies, args.replications, args.seed, workers, tick)
+    if args.out:
+        write_comparison(cmp, args.out)
+    if args.json:
+        sys.stdout.write(dumps(cmp.document()))
+    elif args.markdown:
+        sys.stdout.write(markdown_report(cmp, []))
+    else:
+        print(text_report(cmp))
+        if args.out:
+            print(f"\nwrote {args.out}/ (report.html, report.md, comparison.json, figures)")
+    return 0
+
+
+# -- crossover ----------------------------------------------------------------------------------
+def cmd_crossover(args) -> int:
+    from funnelsim.experiment.crossover import DEFAULT_SIZES, parse_sizes, sweep_team_sizes
+    from funnelsim.report.crossover_report import crossover_text, write_crossover
+    from funnelsim.report.progress import progress_bar
+    from funnelsim.report.tables import dumps
+
+    if args.replications == AUTO:
+        raise UsageError("crossover takes a fixed number of replications, not 'auto'")
+    try:
+        sizes = parse_sizes(args.reps) if args.reps else list(DEFAULT_SIZES)
+    except ValueError as err:
+        raise UsageError(f"--reps: {err}") from None
+    strategies = load_strategies(args.scenarios, args.overrides, args.baseline)
+    total = len(sizes) * len(strategies) * args.replications
+    with progress_bar(total, "team sizes", delay=2.0) as tick:
+        result = sweep_team_sizes(strategies, sizes, args.replications, args.seed, _workers(args), tick, args.kpi)
+    if args.out:
+        write_crossover(result, args.out)
+    if args.json:
+        sys.stdout.write(dumps(result.document()))
+    else:
+        print(crossover_text(result))
+        if args.out:
+            print(f"\nwrote {args.out}/ (crossover.png, crossover.md, crossover.json)")
+    return 0
+
+
+# -- pack-table ---------------------------------------------------------------------------------
+def cmd_pack_table(args) -> int:
+    from funnelsim.report.pack_table import rewrite_readme
+
+    if AUTO in (args.replications, args.crossover_replications):
+        raise UsageError("pack-table takes fixed numbers of replications, not 'auto'")
+    if not args.readme.is_file():
+        raise UsageError(f"cannot find {args.readme}")
+    if not args.scenarios.is_dir():
+        raise UsageError(f"--scenarios {args.scenarios} is not a folder")
+    try:
+        changed = rewrite_readme(
+            args.readme,
+            args.scenarios,
+            replications=args.replications,
+            crossover_replications=args.crossover_replications,
+            workers=_workers(args),
+            check=args.check,
+        )
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if args.check:
+        print(f"{args.readme}: {'out of date' if changed else 'up to date'}")
+        return 1 if changed else 0
+    print(f"{args.readme}: {'rewrote the scenarios table' if changed else 'already up to date'}")
+    return 0

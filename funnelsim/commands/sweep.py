@@ -1,0 +1,119 @@
+"""`funnelsim sweep` (run or resume a parameter sweep) and `funnelsim analyze` (what it shows)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+from funnelsim.commands.common import UsageError, positive_int
+
+FAILED_RUNS = 1
+INTERRUPTED = 130
+
+
+def register(sub) -> None:
+    sweep = sub.add_parser(
+        "sweep",
+        help="run a parameter sweep (resumable; local processes or a Dask cluster)",
+        description="Run every point of a sweep file; re-running the same command resumes it.",
+    )
+    sweep.add_argument("sweep", type=Path, metavar="SWEEP.yaml")
+    sweep.add_argument("--workers", "-w", type=positive_int, default=None, help="processes (default: all cores)")
+    sweep.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS, e.g. tcp://host:8786"
+    )
+    sweep.add_argument("--out", type=Path, help="output folder (default: runs/<sweep name>)")
+    sweep.add_argument("--force", action="store_true", help="replace the results of another sweep in --out")
+    sweep.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as errors")
+    sweep.add_argument("--chunk-size", type=positive_int, help="runs per task (default: about 2 s of work)")
+    sweep.set_defaults(handler=cmd_sweep)
+
+    analyze = sub.add_parser(
+        "analyze",
+        help="sensitivity indices and main-effect figures of a finished sweep",
+        description="Sobol' indices (sobol sweeps) or main effects and heatmaps (other sweeps).",
+    )
+    analyze.add_argument("dir", type=Path, metavar="DIR", help="a sweep's output folder")
+    analyze.add_argument("--kpi", action="append", dest="kpis", metavar="KPI", help="KPI to analyse (repeatable)")
+    analyze.add_argument("--pair", nargs=2, metavar=("X", "Y"), help="the two parameters of the heatmaps")
+    analyze.add_argument("--out", type=Path, help="where to write (default: DIR/analysis)")
+    analyze.add_argument("--resamples", type=positive_int, default=999, help="bootstrap resamples for Sobol' CIs")
+    analyze.set_defaults(handler=cmd_analyze)
+
+
+def _terminate_as_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_sweep(args) -> int:
+    from funnelsim.experiment.runner import default_workers
+    from funnelsim.experiment.sweep import ExecutorFailed, run_sweep
+    from funnelsim.experiment.sweepfile import load_sweep
+    from funnelsim.report.progress import progress_bar
+
+    sweep = load_sweep(args.sweep)
+    if args.scheduler and args.workers:
+        raise UsageError("--workers sets local processes; with --scheduler the cluster's workers are used")
+    workers = args.workers or default_workers()
+    out = args.out or Path("runs") / sweep.name
+    where = f"Dask scheduler {args.scheduler}" if args.scheduler else f"{workers} process(es)"
+
+    with ExitStack() as stack:
+        tick = []
+
+        def on_start(total: int, done: int) -> None:
+            reps = sweep.replications
+            print(f"sweep {sweep.name}: {total // reps} points x {reps} replication(s) = {total} runs, on {where}")
+            if done:
+                print(f"resuming {out}: {done} of {total} runs already done")
+            if total - done:
+                tick.append(stack.enter_context(progress_bar(total - done, sweep.name)))
+            sys.stdout.flush()
+
+        previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        stack.callback(signal.signal, signal.SIGTERM, previous)
+        try:
+            outcome = run_sweep(
+                sweep,
+                out,
+                workers=workers,
+                scheduler=args.scheduler,
+                force=args.force,
+                retry_failed=args.retry_failed,
+                chunk_size=args.chunk_size,
+                progress=lambda n: tick[0](n) if tick else None,
+                on_start=on_start,
+            )
+        except ExecutorFailed as err:
+            stack.close()
+            print(f"funnelsim: error: {err}", file=sys.stderr)
+            return FAILED_RUNS
+    if outcome.interrupted:
+        done = outcome.already_done + outcome.ran
+        print(
+            f"interrupted: {done} of {outcome.total} runs done and kept in {outcome.out}; "
+            "run the same command again to resume",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
+    print(
+        f"done: {outcome.total} runs ({outcome.ran} now, {outcome.already_done} before), {outcome.errors} failed\n"
+        f"wrote {outcome.out}/results.parquet, summary.parquet, summary.csv"
+    )
+    if outcome.errors:
+        runs = outcome.results
+        first = runs.loc[runs["status"] != "ok", "error"].iloc[0]
+        print(f"{outcome.errors} run(s) failed; the first: {first}", file=sys.stderr)
+        return FAILED_RUNS
+    return 0
+
+
+def cmd_analyze(args) -> int:
+    from funnelsim.report.sensitivity import analyze_sweep
+
+    written = analyze_sweep(args.dir, out=args.out, kpis=args.kpis, pair=args.pair, resamples=args.resamples)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
