@@ -10,7 +10,7 @@ import pytest
 from funnelsim.cli import main
 from funnelsim.experiment.crossover import parse_sizes, sign_changes, sweep_team_sizes
 from funnelsim.report.pack_table import END, START, pack_files, replace_block
-from funnelsim.scenario.loader import load_variants
+from funnelsim.scenario.loader import load_scenario, load_variants
 
 PACK = Path(__file__).resolve().parents[1] / "scenarios"
 FILES = {
@@ -83,6 +83,26 @@ def test_lead_strategy_buys_more_or_better_leads_for_the_same_money():
     assert more > 3 * qualified
     assert spend_more == pytest.approx(spend_qualified)
     assert all(c.targeting == 0.7 for c in v["qualified_leads"].marketing.channels)
+
+
+def _without(model, *fields):
+    return model.model_dump(exclude=set(fields))
+
+
+def test_restated_lists_still_match_the_baseline():
+    """Variants restate whole lists (lists replace on merge); only the lever may differ from baseline.yaml,
+    so a recalibrated baseline cannot silently leave a variant on the old numbers."""
+    base = load_scenario(PACK / "baseline.yaml")
+    lead = load_variants(PACK / "lead_strategy.yaml")
+    for scenario in lead.values():
+        ours = [_without(c, "targeting") for c in scenario.marketing.channels]
+        assert ours == [_without(c, "targeting") for c in base.marketing.channels]
+        assert [_without(t, "reps") for t in scenario.sales.teams] == [_without(t, "reps") for t in base.sales.teams]
+    emails = load_variants(PACK / "emails.yaml")["email_instead"]
+    assert [_without(t, "reps") for t in emails.sales.teams] == [_without(t, "reps") for t in base.sales.teams]
+    for name, scenario in load_variants(PACK / "sales_cycle.yaml").items():
+        ours = [_without(st, "buyer_delay_days") for st in scenario.sales.stages]
+        assert ours == [_without(st, "buyer_delay_days") for st in base.sales.stages], name
 
 
 def test_lead_strategy_team_hours_bind(capsys):
