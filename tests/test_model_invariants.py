@@ -55,6 +55,8 @@ def test_money_adds_up(finished):
     assert k["profit"] == pytest.approx(k["revenue"] - k["cost"])
     assert k["revenue"] == pytest.approx(book["value"].sum())
     assert k["cost"] == pytest.approx(k["lead_cost"] + k["email_cost"] + k["salary_cost"] + k["training_cost"])
+    last = finished.datacollector.get_model_vars_dataframe().iloc[-1]
+    assert last["cost"] == pytest.approx(k["cost"]) and last["revenue"] == pytest.approx(k["revenue"])
     # salaries are paid for each working day a rep (or marketer) is on the payroll
     headcount = finished.datacollector.get_model_vars_dataframe()["headcount"].to_numpy()
     assert k["leavers"] > 0  # attrition is on: the payroll changes during the run

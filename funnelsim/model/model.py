@@ -282,10 +282,10 @@ class FunnelModel(mesa.Model):
         self.day += 1
         if self.day % cal.days_per_week == 0:
             self.people.end_week(self.day // cal.days_per_week, self.day)
-        self.datacollector.collect(self)
         if self.day >= self.days_total:
             self.running = False
-            self._close_books()
+            self._close_books()  # before the last record, so it carries the horizon's email bill
+        self.datacollector.collect(self)
 
     def run(self) -> FunnelModel:
         while self.running:
