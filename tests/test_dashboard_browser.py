@@ -106,6 +106,19 @@ def week(page) -> float:
     return float(page.locator(".fs-clock").inner_text().split()[1])
 
 
+def settled_week(page, pause: float = 0.75, tries: int = 20) -> float:
+    """The week once the clock has stopped moving (a step already under way when Pause is
+    clicked still lands)."""
+    last = week(page)
+    for _ in range(tries):
+        time.sleep(pause)
+        now = week(page)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
 def test_play_then_pause(page):
     before = figures(page)
     page.get_by_role("button", name="Play").click()
@@ -116,7 +129,7 @@ def test_play_then_pause(page):
 
 
 def test_a_lever_replays_with_the_new_setting(page):
-    reached = week(page)
+    reached = settled_week(page)
     before = figures(page)
     start = time.perf_counter()
     page.locator(".fs-lever-reps").click(position={"x": 200, "y": 10})
