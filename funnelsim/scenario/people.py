@@ -13,6 +13,8 @@ Positive = Annotated[float, Field(gt=0)]
 
 
 class Strict(BaseModel):
+    """Base of every scenario model: unknown keys, inf and NaN are errors; models are immutable."""
+
     model_config = ConfigDict(
         extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False, use_attribute_docstrings=True
     )

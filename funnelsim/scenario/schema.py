@@ -9,14 +9,23 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator
 
 from funnelsim.scenario.distributions import Distribution, coerce_distribution, within
-from funnelsim.scenario.people import DEFAULT_RAMP, Alignment, Bootcamp, Learning, People, Ramp, Training
+from funnelsim.scenario.people import (
+    DEFAULT_RAMP,
+    Alignment,
+    Bootcamp,
+    Learning,
+    NonNegative,
+    People,
+    Positive,
+    Probability,
+    Ramp,
+    Strict,
+    Training,
+)
 
-Probability = Annotated[float, Field(ge=0, le=1)]
-NonNegative = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
 UnitDist = Annotated[
     Distribution,
     BeforeValidator(coerce_distribution),
@@ -30,12 +39,6 @@ NonNegDist = Annotated[
 
 Routing = Literal["pool", "round_robin", "least_loaded", "best_match"]
 Prioritisation = Literal["fifo", "newest_first", "highest_value"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False, use_attribute_docstrings=True
-    )
 
 
 def _unique_names(items: list, what: str) -> list:
