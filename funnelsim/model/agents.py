@@ -1,26 +1,44 @@
 """The people and leads of the funnel: the rules of the world live here.
 
-A `Lead` is alive (a Mesa agent) only while something can still happen to it; when it ends it
-is written to the model's compact lead book and removed. A `Rep` works one task at a time from
-its queue within the day's selling hours. A `Marketer` runs channels that buy leads.
+A `Marketer` buys leads from its channels and scores them against the buyer persona. A `Lead` is
+alive (a Mesa agent) only while something can still happen to it: it arrives, goes to sales or to
+nurture, waits (and cools) between tasks, and ends in the model's compact lead book. A `Rep`
+works one task at a time from its queue within the day's selling hours: contact attempts, then
+one stage after another, closing the deal or losing it.
 """
 
 from __future__ import annotations
 
 import math
-from heapq import heappop
+from enum import IntEnum
+from functools import partial
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
-from funnelsim.model.curves import effect
+from funnelsim.model.curves import conversion, effect
+from funnelsim.results.records import LeadState
 
 if TYPE_CHECKING:
+    from array import array
+
     from funnelsim.model.model import FunnelModel
     from funnelsim.scenario.schema import Channel, Team
 
 CONTACT = -1  # a lead's step before anyone has reached it
+
+
+class TaskOutcome(IntEnum):
+    """What the task a rep is working will come to; decided when it starts, applied when it ends."""
+
+    NOT_REACHED = 0  # a contact attempt that did not reach the lead
+    PASSED = 1  # the lead passed the stage (for a contact attempt: reached and qualified)
+    FAILED = 2  # the lead was lost at the stage
+
+
+NOT_REACHED, PASSED, FAILED = TaskOutcome.NOT_REACHED, TaskOutcome.PASSED, TaskOutcome.FAILED
 
 
 class Lead(mesa.Agent):
@@ -30,10 +48,14 @@ class Lead(mesa.Agent):
         fit: how well the prospect matches the buyer persona, in [0, 1]; drives every conversion.
         score: marketing's noisy estimate of fit; decides MQL and value-based priority.
         value: deal value if won.
-        created: business time of arrival; entered: when it reached sales; ready: when its next
-            task can be worked.
+        created: business time of arrival; entered: when it reached sales (-1: not yet);
+            ready: when its next task can be worked.
         step: CONTACT, or the index of the next stage.
-        draws: pre-drawn uniforms, hours and delays (common random numbers across strategies).
+        attempts: contact attempts made so far; emails: nurture emails planned or sent.
+        interest: share of its interest left when first tried (the response curve).
+        luck: pre-drawn uniforms, hours and delays (`luck.LuckLayout` says which is which).
+        task_outcome: what the task being worked on will come to.
+        nurture_result: how its nurture will end (None: it replies and goes to sales).
     """
 
     def __init__(self, model: FunnelModel, channel: int, created: float, fit: float, score: float, value: float):
@@ -53,9 +75,91 @@ class Lead(mesa.Agent):
         self.via_nurture = False
         self.emails = 0
         self.fit_effect = 1.0
-        self.draws: list[float] | None = None
+        self.luck: array | None = None
         self.nurture_luck: list[float] | None = None
-        self.outcome = 0  # set when a task starts, applied when it ends
+        self.task_outcome = NOT_REACHED
+        self.nurture_result: LeadState | None = None
+
+    # -- arriving --------------------------------------------------------------------------------
+    def arrive(self) -> None:
+        """Marketing's score decides: sales (an MQL), nurture emails, or nothing."""
+        model = self.model
+        now = model.clock.now
+        if self.score >= model.marketing.mql_threshold:
+            model.mqls += 1
+            self.enter_sales(now)
+            return
+        self.luck = None  # nurture leads draw afresh if they ever reach sales
+        if model.nurture.enabled:
+            model.nurture.start(self, now)
+        else:
+            model.finish(self, LeadState.DISQUALIFIED, -1, now)
+
+    def enter_sales(self, now: float) -> None:
+        """Hand the lead to sales: it waits for a first attempt from the rep it is routed to."""
+        model = self.model
+        model.sales_entries += 1
+        if self.luck is None:
+            self.luck = model.luck.draw(1)[0]
+        self.fit_effect = effect(self.fit, model.outcomes.fit_reference, model.outcomes.fit_elasticity)
+        self.ready = self.entered = now
+        self.step = CONTACT
+        model.waiting_first_touch += 1
+        model.route(self, now)
+
+    # -- waiting ---------------------------------------------------------------------------------
+    def ready_for_work(self) -> None:
+        """A follow-up is due (next attempt, or the buyer is ready for the next stage)."""
+        self.rep.take(self, self.model.clock.now)
+
+    def still_wanted(self, now: float) -> bool:
+        """Stale work is dropped when a rep gets to it: a new lead left too long, a lead reps do
+        not trust, a buyer gone cold while waiting for the next stage."""
+        model = self.model
+        if self.step == CONTACT:
+            if self.attempts == 0:
+                if model.abandon_hours is not None and now - self.ready > model.abandon_hours:
+                    model.finish(self, LeadState.ABANDONED, -1, now)
+                    return False
+                if self.luck[model.layout.trust] > model.alignment.work_probability:
+                    model.finish(self, LeadState.IGNORED, -1, now)
+                    return False
+            return True
+        if model.patience_hours is not None:
+            stay = math.exp(-(now - self.ready) / model.patience_hours)
+            if self.luck[model.layout.patience + self.step] > stay:
+                model.finish(self, LeadState.WENT_COLD, self.step, now)
+                return False
+        return True
+
+    def first_touch(self, now: float) -> None:
+        """The first attempt: what is left of the lead's interest depends on how long it waited."""
+        model = self.model
+        self.first_attempt = now
+        model.waiting_first_touch -= 1
+        self.interest = model.curve(model.calendar.elapsed_calendar_hours(self.ready, now))
+
+    # -- after a task ----------------------------------------------------------------------------
+    def advance(self, rep: Rep, now: float) -> None:
+        """Apply the outcome of the task just finished: lost, tried again, next stage, or won."""
+        model = self.model
+        stage = max(self.step, 0)
+        outcome = self.task_outcome
+        if outcome == FAILED:
+            model.finish(self, LeadState.LOST, stage, now)
+        elif outcome == NOT_REACHED:
+            if self.attempts >= model.max_attempts:
+                model.finish(self, LeadState.UNREACHED, -1, now)
+            else:
+                self.ready = now + model.attempt_spacing
+                model.clock.schedule_at(self.ready, self.ready_for_work)
+        elif stage + 1 >= model.n_stages:
+            rep.close_deal(self, now)
+            model.finish(self, LeadState.WON, stage, now)
+        else:
+            self.step = stage + 1
+            self.ready = now + self.luck[model.layout.delay + stage + 1]
+            model.clock.schedule_at(self.ready, self.ready_for_work)
 
 
 class Rep(mesa.Agent):
@@ -69,6 +173,7 @@ class Rep(mesa.Agent):
         budget: selling hours left today (negative when a task ran over).
         queue: heap of (priority, seq, lead) tasks ready to work.
         open_leads: leads this rep owns that are not finished (its load for routing).
+        honest: False for a rep who bends the truth to close (scruples).
     """
 
     def __init__(self, model: FunnelModel, team: Team, team_index: int, skill: float):
@@ -109,6 +214,7 @@ class Rep(mesa.Agent):
         self.mentor: Rep | None = None
         self.mentee: Rep | None = None
 
+    # -- the day -------------------------------------------------------------------------------
     def start_day(self, now: float, day: int) -> None:
         """Today's selling hours arrive, less training and mentoring; unused hours do not carry
         over, overruns do."""
@@ -127,8 +233,20 @@ class Rep(mesa.Agent):
         if not self.busy:
             self.work_on(now)
 
+    # -- choosing and doing the work -----------------------------------------------------------
+    def take(self, lead: Lead, now: float) -> None:
+        """A task for this rep: queued by the team's priority, started at once if the rep is free."""
+        model = self.model
+        if not self.active:
+            model.reassign(lead)
+            return
+        heappush(self.queue, (model.priority.key(lead), model.next_ticket(), lead))
+        if not self.busy:
+            self.work_on(now)
+
     def next_task(self, now: float) -> Lead | None:
-        """Best task by the team's priority among this rep's queue and the shared pool."""
+        """Best task by the team's priority among this rep's queue and the shared pool; stale work
+        found on the way is dropped."""
         model = self.model
         pool = model.pool
         queue = self.queue
@@ -142,7 +260,7 @@ class Rep(mesa.Agent):
                 model.assign(lead, self)
             else:
                 lead = heappop(queue)[2]
-            if model.still_wanted(lead, now):
+            if lead.still_wanted(now):
                 return lead
 
     def work_on(self, now: float) -> None:
@@ -155,20 +273,87 @@ class Rep(mesa.Agent):
             self.busy = False
             self.model.rep_idle(self)
             return
-        hours = self.model.begin_task(self, lead, now)
+        hours = self.attempt_contact(lead, now) if lead.step == CONTACT else self.work_stage(lead)
         self.busy = True
         self.task = lead
         self.hours_used += hours
         self.budget -= hours
         self.busy_until = now + hours
-        self.model.at(self.busy_until, self.finish_task, None)
+        self.model.clock.schedule_at(self.busy_until, self.finish_task)
 
-    def finish_task(self, _=None) -> None:
+    def attempt_contact(self, lead: Lead, now: float) -> float:
+        """Call the lead; if it answers, the first stage's conversation follows at once. Returns
+        the rep hours it takes; the outcome waits on the lead until the task ends."""
+        model = self.model
+        luck = lead.luck
+        layout = model.layout
+        a = lead.attempts
+        if a == 0:
+            lead.first_touch(now)
+        lead.attempts = a + 1
+        hours = luck[layout.attempt_hours + a]
+        if luck[layout.reach + a] < model.reach_probability:
+            hours += luck[layout.stage_hours]
+            p = conversion(model.conversions[0], lead.fit_effect, self.skill_effect, lead.interest)
+            if not self.honest and model.n_stages == 1:
+                p = min(0.99, p * model.close_boost)
+            lead.task_outcome = PASSED if luck[layout.outcome] < p else FAILED
+            model.first_stage_reached += 1
+            model.first_stage_passed += lead.task_outcome == PASSED
+        else:
+            lead.task_outcome = NOT_REACHED
+        return hours
+
+    def work_stage(self, lead: Lead) -> float:
+        """A later stage (a demo, a proposal...): pass or lose; a rep who bends the truth closes more."""
+        model = self.model
+        k = lead.step
+        p = conversion(model.conversions[k], lead.fit_effect, self.skill_effect)
+        if not self.honest and k == model.n_stages - 1:
+            p = min(0.99, p * model.close_boost)
+        lead.task_outcome = PASSED if lead.luck[model.layout.outcome + k] < p else FAILED
+        return lead.luck[model.layout.stage_hours + k]
+
+    def finish_task(self) -> None:
         lead = self.task
         self.task = None
         self.tasks_done += 1
-        self.model.end_task(self, lead, self.busy_until)
+        lead.advance(self, self.busy_until)
         self.work_on(self.busy_until)
+
+    def close_deal(self, lead: Lead, now: float) -> None:
+        """A won deal is booked; a bent truth may come back as a refund; a happy customer may
+        send a referral (fewer when the truth was bent)."""
+        model = self.model
+        model.book_sale(lead, self)
+        luck, layout = lead.luck, model.layout
+        hours_per_week = model.calendar.hours_per_week
+        scruples = model.config.people.scruples
+        if not self.honest and luck[layout.refund] < scruples.refund_probability:
+            when = now + luck[layout.refund_time] * scruples.refund_within_weeks * hours_per_week
+            model.clock.schedule_at(when, partial(model.book_refund, lead.value))
+        referrals = model.config.people.referrals
+        p = referrals.probability_per_deal * (1.0 if self.honest else 1.0 - scruples.referral_loss)
+        if luck[layout.referral] < p:
+            when = now + referrals.delay_weeks * hours_per_week
+            value = float(model.deal_value.ppf(model.streams.values.random(1))[0])
+            referral = Lead(model, len(model.marketing.channels), when, referrals.fit, referrals.fit, value)
+            model.leads_created += 1
+            model.referral_leads += 1
+            model.clock.schedule_at(when, referral.arrive)
+
+    # -- leaving -------------------------------------------------------------------------------
+    def leave(self, day: int) -> None:
+        """The rep leaves: queued work is handed over (or lost); the task in hand ends first."""
+        model = self.model
+        self.active = False
+        self.left_day = day
+        model.rep_salaries -= self.salary_per_year
+        queued = [entry[2] for entry in sorted(self.queue)]
+        self.queue.clear()
+        self.remove()
+        for lead in queued:
+            model.reassign(lead)
 
 
 class Marketer(mesa.Agent):
@@ -181,11 +366,13 @@ class Marketer(mesa.Agent):
         self.leads_bought = 0
         self.spend = 0.0
 
-    def buy_leads(self, day: int) -> None:
-        """Today's leads from each channel: Poisson volume, capped by what the budget still allows."""
+    def buy_leads(self, day: int) -> list[Lead]:
+        """Today's leads from each channel: Poisson volume, capped by what the budget still allows;
+        each is scored (fit plus noise) and will arrive at its time today."""
         model = self.model
         cal = model.calendar
         streams = model.streams
+        bought: list[Lead] = []
         for index, channel in self.channels:
             keep = 1.0 - channel.targeting
             rate = channel.leads_per_week * keep / cal.days_per_week
@@ -202,22 +389,11 @@ class Marketer(mesa.Agent):
             noise = streams.fit.standard_normal(n) * model.alignment.score_noise_sd
             score = np.clip(fit + noise, 0.0, 1.0)
             value = model.deal_value.ppf(streams.values.random(n))
-            luck = model.draw_luck(n)
-            nurture_luck = streams.nurture.random((n, 2)).tolist()
             self.leads_bought += n
             self.spend += n * cost
-            rows = zip(times.tolist(), fit.tolist(), score.tolist(), value.tolist(), luck, nurture_luck, strict=True)
-            for t, f, s, v, draws, nl in rows:
+            schedule_at = model.clock.schedule_at
+            for t, f, s, v in zip(times.tolist(), fit.tolist(), score.tolist(), value.tolist(), strict=True):
                 lead = Lead(model, index, t, f, s, v)
-                lead.draws = draws
-                lead.nurture_luck = nl
-                model.at(t, model.lead_arrived, lead)
-
-
-def emails_until_event(u: float, p_event: float, max_emails: int) -> int:
-    """Emails sent before the lead replies or buys (geometric by inverse transform), or max+1."""
-    if p_event <= 0.0:
-        return max_emails + 1
-    if p_event >= 1.0:
-        return 1
-    return max(1, math.ceil(math.log1p(-u) / math.log1p(-p_event)))
+                bought.append(lead)
+                schedule_at(t, lead.arrive)
+        return bought
