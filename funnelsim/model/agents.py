@@ -89,7 +89,6 @@ class Lead(mesa.Agent):
             model.mqls += 1
             self.enter_sales(now)
             return
-        self.luck = None  # nurture leads draw afresh if they ever reach sales
         if model.nurture.enabled:
             model.nurture.start(self, now)
         else:
@@ -99,8 +98,6 @@ class Lead(mesa.Agent):
         """Hand the lead to sales: it waits for a first attempt from the rep it is routed to."""
         model = self.model
         model.sales_entries += 1
-        if self.luck is None:
-            self.luck = model.luck.draw(1)[0]
         self.fit_effect = effect(self.fit, model.outcomes.fit_reference, model.outcomes.fit_elasticity)
         self.ready = self.entered = now
         self.step = CONTACT
@@ -335,12 +332,7 @@ class Rep(mesa.Agent):
         referrals = model.config.people.referrals
         p = referrals.probability_per_deal * (1.0 if self.honest else 1.0 - scruples.referral_loss)
         if luck[layout.referral] < p:
-            when = now + referrals.delay_weeks * hours_per_week
-            value = float(model.deal_value.ppf(model.streams.values.random(1))[0])
-            referral = Lead(model, len(model.marketing.channels), when, referrals.fit, referrals.fit, value)
-            model.leads_created += 1
-            model.referral_leads += 1
-            model.clock.schedule_at(when, referral.arrive)
+            model.refer(now + referrals.delay_weeks * hours_per_week)
 
     # -- leaving -------------------------------------------------------------------------------
     def leave(self, day: int) -> None:

@@ -13,8 +13,6 @@ from array import array
 
 import numpy as np
 
-from funnelsim.model.streams import RandomStreams
-
 
 class LuckLayout:
     """Offsets into a lead's luck for `attempts` contact attempts and `stages` stages.
@@ -63,10 +61,12 @@ class LuckLayout:
 class LuckDrawer:
     """Draws the luck of a batch of leads; hours and delays come out already transformed."""
 
-    def __init__(self, layout: LuckLayout, streams: RandomStreams, sales, hours_per_day: float):
+    def __init__(
+        self, layout: LuckLayout, outcomes: np.random.Generator, durations: np.random.Generator, sales, hours_per_day
+    ):
         self.layout = layout
-        self.outcomes = streams.outcomes
-        self.durations = streams.durations
+        self.outcomes = outcomes
+        self.durations = durations
         self.attempt_hours = sales.contact.hours_per_attempt
         self.stage_hours = [s.hours for s in sales.stages]
         self.buyer_delays = [s.buyer_delay_days for s in sales.stages]

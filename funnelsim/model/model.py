@@ -129,7 +129,9 @@ class FunnelModel(mesa.Model):
         self.abandon_hours = None if sales.abandon_after_days is None else sales.abandon_after_days * h
         self.patience_hours = None if sales.follow_up_patience_days is None else sales.follow_up_patience_days * h
         self.layout = LuckLayout(self.max_attempts, self.n_stages)
-        self.luck = LuckDrawer(self.layout, self.streams, sales, h)
+        self.luck = LuckDrawer(self.layout, self.streams.outcomes, self.streams.durations, sales, h)
+        referrals = self.streams.referrals
+        self.referral_luck = LuckDrawer(self.layout, referrals, referrals, sales, h)
 
     def _zero_counters(self) -> None:
         self.leads_created = 0
@@ -236,13 +238,28 @@ class FunnelModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _give_luck(self, leads: list[Lead]) -> None:
-        """The day's leads get their luck in one batch: every lead, MQL or not, so the streams stay
-        in step when only the MQL threshold changes."""
+        """The day's leads get their luck in one batch: every lead, MQL or not, and for its whole
+        life (a nurtured lead that reaches sales keeps it), so the streams stay in step when only
+        the MQL threshold or the team changes."""
         luck = self.luck.draw(len(leads))
         nurture_luck = self.streams.nurture.random((len(leads), 2)).tolist()
         for lead, draws, nl in zip(leads, luck, nurture_luck, strict=True):
             lead.luck = draws
             lead.nurture_luck = nl
+
+    def refer(self, when: float) -> None:
+        """A happy customer's referral, arriving at `when`. Referrals exist in some strategies and
+        not others, so everything about them comes from their own stream and never shifts the
+        luck of the leads marketing buys."""
+        referrals = self.config.people.referrals
+        rng = self.streams.referrals
+        value = float(self.deal_value.ppf(rng.random(1))[0])
+        referral = Lead(self, len(self.marketing.channels), when, referrals.fit, referrals.fit, value)
+        referral.luck = self.referral_luck.draw(1)[0]
+        referral.nurture_luck = rng.random(2).tolist()
+        self.leads_created += 1
+        self.referral_leads += 1
+        self.clock.schedule_at(when, referral.arrive)
 
     def run(self) -> FunnelModel:
         while self.running:

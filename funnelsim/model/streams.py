@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-PURPOSES = ("arrivals", "fit", "values", "outcomes", "durations", "nurture", "people", "routing")
+PURPOSES = ("arrivals", "fit", "values", "outcomes", "durations", "nurture", "people", "routing", "referrals")
 
 
 class RandomStreams:
@@ -27,6 +27,7 @@ class RandomStreams:
     nurture: np.random.Generator
     people: np.random.Generator
     routing: np.random.Generator
+    referrals: np.random.Generator  # everything about referral leads, which only some strategies get
 
 
 def replication_seeds(master: int, replications: int) -> list[int]:
