@@ -383,7 +383,7 @@ class FunnelModel(mesa.Model):
                 self.email_cost += sent * self.nurture.cost_per_email
                 self.book.add(lead, int(LeadState.NURTURING), -1, end, sent)
             else:
-                self.book.add(lead, int(LeadState.OPEN), max(lead.step, 0), end, 0)
+                self.book.add(lead, int(LeadState.OPEN), max(lead.step, 0), end, lead.emails)
             lead.remove()
         self.clock.clear()
         self.pool.clear()
