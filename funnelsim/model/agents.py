@@ -105,7 +105,7 @@ class Lead(mesa.Agent):
         self.ready = self.entered = now
         self.step = CONTACT
         model.waiting_first_touch += 1
-        model.route(self, now)
+        model.desk.route(self, now)
 
     # -- waiting ---------------------------------------------------------------------------------
     def ready_for_work(self) -> None:
@@ -236,19 +236,19 @@ class Rep(mesa.Agent):
     # -- choosing and doing the work -----------------------------------------------------------
     def take(self, lead: Lead, now: float) -> None:
         """A task for this rep: queued by the team's priority, started at once if the rep is free."""
-        model = self.model
+        desk = self.model.desk
         if not self.active:
-            model.reassign(lead)
+            desk.reassign(lead)
             return
-        heappush(self.queue, (model.priority.key(lead), model.next_ticket(), lead))
+        heappush(self.queue, (desk.priority.key(lead), desk.ticket(), lead))
         if not self.busy:
             self.work_on(now)
 
     def next_task(self, now: float) -> Lead | None:
         """Best task by the team's priority among this rep's queue and the shared pool; stale work
         found on the way is dropped."""
-        model = self.model
-        pool = model.pool
+        desk = self.model.desk
+        pool = desk.pool
         queue = self.queue
         while True:
             own = queue[0] if queue else None
@@ -257,7 +257,7 @@ class Rep(mesa.Agent):
                 return None
             if shared is not None and (own is None or shared < own):
                 lead = heappop(pool)[2]
-                model.assign(lead, self)
+                desk.assign(lead, self)
             else:
                 lead = heappop(queue)[2]
             if lead.still_wanted(now):
@@ -271,7 +271,7 @@ class Rep(mesa.Agent):
         lead = self.next_task(now)
         if lead is None:
             self.busy = False
-            self.model.rep_idle(self)
+            self.model.desk.rep_idle(self)
             return
         hours = self.attempt_contact(lead, now) if lead.step == CONTACT else self.work_stage(lead)
         self.busy = True
@@ -348,7 +348,7 @@ class Rep(mesa.Agent):
         self.queue.clear()
         self.remove()
         for lead in queued:
-            model.reassign(lead)
+            model.desk.reassign(lead)
 
 
 class Marketer(mesa.Agent):

@@ -9,10 +9,6 @@ event queue (`clock.EventQueue`). The rules of the world are in `agents.py` (and
 from __future__ import annotations
 
 import gc
-import itertools
-from collections import deque
-from functools import partial
-from heapq import heappush
 
 import mesa
 import numpy as np
@@ -23,11 +19,11 @@ from funnelsim.model.alignment import Alignment
 from funnelsim.model.calendar import WorkCalendar
 from funnelsim.model.clock import EventQueue
 from funnelsim.model.curves import ResponseCurve
+from funnelsim.model.desk import SalesDesk
 from funnelsim.model.levers import apply_levers
 from funnelsim.model.luck import LuckDrawer, LuckLayout
 from funnelsim.model.nurture import Nurture
 from funnelsim.model.people import PeopleDynamics
-from funnelsim.model.routing import Priority, make_router
 from funnelsim.model.streams import RandomStreams
 from funnelsim.results.records import LeadBook, LeadState
 from funnelsim.scenario.defaults import default_scenario
@@ -41,7 +37,7 @@ class FunnelModel(mesa.Model):
         config: the validated `Scenario` (Mesa's own `scenario` attribute is its parameter holder).
         calendar: the working calendar; clock: the event queue, `clock.now` the business hour.
         reps, marketers: AgentSets of `Rep` and `Marketer`; live leads are `agents_by_type[Lead]`.
-        roster: every rep who was ever on the team; pool: the shared queue (routing `pool`).
+        roster: every rep who was ever on the team; desk: routing, queues and hand-overs.
         book: compact records of finished leads; the counters below are the books of the run.
         datacollector: daily model-level series (Mesa DataCollector).
     """
@@ -92,26 +88,15 @@ class FunnelModel(mesa.Model):
         self.nurture = Nurture(self)
 
         self.day = 0
-        self.pool: list = []
-        self._idle: deque = deque()
-        self._tickets = itertools.count()
         self.book = LeadBook()
         self._zero_counters()
         self.roster: list[Rep] = []
         self.rep_salaries = 0.0
         self.people = PeopleDynamics(self)
         self.alignment = Alignment(self)
-        self.router = make_router(self.sales.routing, [], self.marketing.mql_threshold)
+        self.desk = SalesDesk(self)
         self._hire_initial_team()
         self.marketers = self._hire_marketers()
-        self.pooled = self.sales.routing == "pool"
-        self.priority = Priority(
-            self.sales.prioritisation,
-            [s.conversion for s in self.sales.stages],
-            self.outcomes.fit_reference,
-            self.outcomes.fit_elasticity,
-            sla=config.people.sla_hours is not None,
-        )
         self.marketer_salaries = sum(m.salary_per_year for m in self.marketers)
         self.close_boost = 1.0 + config.people.scruples.close_boost
         self.datacollector = mesa.DataCollector(model_reporters=DAILY_SERIES)
@@ -149,9 +134,20 @@ class FunnelModel(mesa.Model):
         self.backlog_end = 0
         self.refunds = 0.0
         self.referral_leads = 0
-        self.handovers = 0
         self.first_stage_reached = 0
         self.first_stage_passed = 0
+
+    @property
+    def pool(self) -> list:
+        """The shared queue of routing `pool`."""
+        return self.desk.pool
+
+    @property
+    def handovers(self) -> int:
+        return self.desk.handovers
+
+    def rep_leaves(self, rep: Rep) -> None:
+        rep.leave(self.day)
 
     @property
     def now(self) -> float:
@@ -189,7 +185,7 @@ class FunnelModel(mesa.Model):
         rep = Rep(self, team, team_index, skill)
         self.roster.append(rep)
         self.rep_salaries += rep.salary_per_year
-        self.router.add(rep)
+        self.desk.router.add(rep)
         return rep
 
     def _hire_marketers(self) -> AgentSet:
@@ -281,74 +277,6 @@ class FunnelModel(mesa.Model):
         self.leads_created += n
         return n
 
-    # -- the sales desk: who works which lead ----------------------------------------------------
-    def next_ticket(self) -> int:
-        """Order of arrival in the queues: ties of priority go to whoever came first."""
-        return next(self._tickets)
-
-    def route(self, lead: Lead, now: float) -> None:
-        """A lead new to sales goes to the shared pool or to the rep the router picks."""
-        if self.pooled:
-            if len(self.reps) == 0:
-                self.finish(lead, LeadState.UNASSIGNED, -1, now)
-                return
-            heappush(self.pool, (self.priority.key(lead), self.next_ticket(), lead))
-            self._wake_idle(now)
-            return
-        rep = self.router.pick(lead)
-        if rep is None:
-            self.finish(lead, LeadState.UNASSIGNED, -1, now)
-            return
-        self.assign(lead, rep)
-        rep.take(lead, now)
-
-    def assign(self, lead: Lead, rep: Rep) -> None:
-        lead.rep = rep
-        rep.open_leads += 1
-        rep.leads_assigned += 1
-        self.router.moved(rep, rep.open_leads)
-
-    def release(self, lead: Lead) -> None:
-        rep = lead.rep
-        if rep is not None:
-            rep.open_leads -= 1
-            self.router.moved(rep, rep.open_leads)
-
-    def reassign(self, lead: Lead) -> None:
-        """A lead whose rep has left: handed to another rep after a delay, or lost."""
-        self.release(lead)
-        lead.rep = None
-        attrition = self.config.people.attrition
-        now = self.clock.now
-        if attrition.open_leads == "lose":
-            self.finish(lead, LeadState.REP_LEFT, max(lead.step, 0), now)
-            return
-        delay = attrition.handoff_delay_days * self.calendar.hours_per_day
-        self.clock.schedule_at(now + delay, partial(self.hand_over, lead))
-
-    def hand_over(self, lead: Lead) -> None:
-        self.handovers += 1
-        rep = self.router.pick(lead)
-        if rep is None:
-            self.finish(lead, LeadState.UNASSIGNED, max(lead.step, 0), self.clock.now)
-            return
-        self.assign(lead, rep)
-        rep.take(lead, self.clock.now)
-
-    def rep_leaves(self, rep: Rep) -> None:
-        rep.leave(self.day)
-
-    def rep_idle(self, rep: Rep) -> None:
-        if self.pooled:
-            self._idle.append(rep)
-
-    def _wake_idle(self, now: float) -> None:
-        idle = self._idle
-        while idle and self.pool:
-            rep = idle.popleft()
-            if not rep.busy and rep.active and rep.budget > 1e-12:
-                rep.work_on(now)
-
     # -- the books -------------------------------------------------------------------------------
     def book_sale(self, lead: Lead, rep: Rep | None) -> None:
         """Revenue of a won deal (rep None: won by email alone)."""
@@ -367,13 +295,13 @@ class FunnelModel(mesa.Model):
         if lead.entered >= 0 and lead.first_attempt < 0:
             self.waiting_first_touch -= 1  # it leaves the queue without ever being tried
         if lead.rep is not None:
-            self.release(lead)
+            self.desk.release(lead)
         lead.remove()
 
     def _close_books(self) -> None:
         """At the horizon: bill emails already sent, record live leads as open, trim overruns."""
         end = self.horizon
-        self.backlog_end = len(self.pool) + sum(len(r.queue) for r in self.reps)
+        self.backlog_end = self.desk.backlog(self.reps)
         for rep in self.roster:
             if rep.budget < 0:  # hours borrowed from after the horizon (or after leaving)
                 rep.hours_used += rep.budget
@@ -386,7 +314,7 @@ class FunnelModel(mesa.Model):
                 self.book.add(lead, int(LeadState.OPEN), max(lead.step, 0), end, lead.emails)
             lead.remove()
         self.clock.clear()
-        self.pool.clear()
+        self.desk.pool.clear()
 
 
 DAILY_SERIES = {

@@ -110,7 +110,7 @@ class PeopleDynamics:
                 if day - rep.hire_day >= mentoring.duration_weeks * self.days_per_week or not rep.mentor.active:
                     self._end_mentoring(rep)
             self.update_skill(rep, day)
-        model.router.refresh()
+        model.desk.router.refresh()
 
     def tenure_months(self, rep: Rep, day: float) -> float:
         return (day - rep.hire_day + rep.tenure_bonus_days) / self.days_per_month
