@@ -56,7 +56,7 @@ class Run:
         self.tracker.update(model)
 
     def snapshot(self) -> Snapshot:
-        rows = len(self.model.people.weekly_rows)
+        rows = len(self.model.people.weekly)
         if self._ramp[0] != rows:  # weekly rows only grow at the end of a week
             self._ramp = (rows, ramp_by_cohort(self.model))
         return take_snapshot(self.model, self.name, self.tracker, self._ramp[1])

@@ -182,8 +182,7 @@ def utilisation(model: FunnelModel, since: dict[int, tuple[float, float]]) -> np
 
 def ramp_by_cohort(model: FunnelModel) -> Ramp:
     """Ramp curves of the planned cohorts (a growth spurt), and of all other hires together."""
-    rows = model.people.weekly_rows
-    if not rows or rows[-1][0] < MIN_RAMP_WEEKS:
+    if model.people.weekly.last_week < MIN_RAMP_WEEKS:
         return Ramp()
     weekly = rep_weekly(model)
     hires = weekly[weekly["cohort"] >= 0]

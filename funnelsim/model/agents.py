@@ -58,22 +58,6 @@ class Lead(mesa.Agent):
         nurture_result: how its nurture will end (None: it replies and goes to sales).
     """
 
-    # Where a new lead starts; set on the class so that the ~10^5 leads of a year pay only for
-    # what changes (an instance attribute shadows its default on first assignment).
-    entered = -1.0
-    rep: Rep | None = None
-    step = CONTACT
-    attempts = 0
-    first_attempt = -1.0
-    interest = 1.0
-    via_nurture = False
-    emails = 0
-    fit_effect = 1.0
-    luck: array | None = None
-    nurture_luck: list[float] | None = None
-    task_outcome = NOT_REACHED
-    nurture_result: LeadState | None = None
-
     def __init__(self, model: FunnelModel, channel: int, created: float, fit: float, score: float, value: float):
         super().__init__(model)
         self.channel = channel
@@ -82,6 +66,20 @@ class Lead(mesa.Agent):
         self.fit = fit
         self.score = score
         self.value = value
+        # every attribute set here, in one order: instances then share one compact layout
+        self.entered = -1.0
+        self.rep: Rep | None = None
+        self.step = CONTACT
+        self.attempts = 0
+        self.first_attempt = -1.0
+        self.interest = 1.0
+        self.via_nurture = False
+        self.emails = 0
+        self.fit_effect = 1.0
+        self.luck: array | None = None
+        self.nurture_luck: list[float] | None = None
+        self.task_outcome = NOT_REACHED
+        self.nurture_result: LeadState | None = None
 
     # -- arriving --------------------------------------------------------------------------------
     def arrive(self) -> None:

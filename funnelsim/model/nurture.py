@@ -49,6 +49,8 @@ class Nurture:
             won = u_what * (p_close + p_engage) < p_close
             lead.nurture_result = LeadState.WON_BY_EMAIL if won else None
             when = now + (emails - 1) * self.interval
+        if lead.nurture_result is not None:
+            lead.luck = None  # it will never reach sales: a year of such leads need not hold their luck
         lead.emails = emails  # planned; billed when the nurture ends
         self.model.clock.schedule_at(when, lambda: self.end(lead))
 

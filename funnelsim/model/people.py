@@ -7,9 +7,11 @@ a day for due hires; everything per lead stays in the model's hot path untouched
 from __future__ import annotations
 
 import heapq
+from array import array
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from funnelsim.model.agents import Rep
 from funnelsim.model.curves import effect, ramp_share, saturating
@@ -39,7 +41,7 @@ class PeopleDynamics:
         self.leavers = 0
         self.expected_leavers = 0.0
         self.training_cost = 0.0
-        self.weekly_rows: list[tuple] = []
+        self.weekly = WeeklyRecord([t.name for t in model.sales.teams])
 
     def _team(self, name: str | None) -> int:
         return 0 if name is None else self.team_index.get(name, 0)
@@ -160,27 +162,26 @@ class PeopleDynamics:
 
     def end_week(self, week: int, day: int) -> None:
         """One row per rep on the team this week: the per-rep and per-cohort time series."""
+        record = self.weekly
         for rep in self.model.roster:
             if rep.left_day is not None and rep.left_day < day - self.days_per_week:
                 continue
-            self.weekly_rows.append(
-                (
-                    week,
-                    rep.unique_id,
-                    rep.team,
-                    rep.cohort,
-                    self.tenure_months(rep, day) if rep.hire_day <= day else 0.0,
-                    (day - rep.hire_day) / self.days_per_month,
-                    rep.skill,
-                    rep.hours_available,
-                    rep.hours_used,
-                    rep.training_hours,
-                    rep.mentoring_hours,
-                    rep.deals_won,
-                    rep.revenue,
-                    rep.active,
-                    rep.mentor is not None,
-                )
+            record.add(
+                week,
+                rep.unique_id,
+                rep.team_index,
+                rep.cohort,
+                self.tenure_months(rep, day) if rep.hire_day <= day else 0.0,
+                (day - rep.hire_day) / self.days_per_month,
+                rep.skill,
+                rep.hours_available,
+                rep.hours_used,
+                rep.training_hours,
+                rep.mentoring_hours,
+                rep.deals_won,
+                rep.revenue,
+                rep.active,
+                rep.mentor is not None,
             )
 
 
@@ -201,3 +202,31 @@ WEEKLY_COLUMNS = [
     "active",
     "mentored",
 ]
+
+
+class WeeklyRecord:
+    """The per-rep weekly rows in typed columns (4,000 reps for a year are 208,000 rows)."""
+
+    TYPECODES = ("l", "l", "h", "l", "d", "d", "d", "d", "d", "d", "d", "l", "d", "b", "b")
+
+    def __init__(self, team_names: list[str]):
+        self.team_names = team_names
+        self.columns = [array(code) for code in self.TYPECODES]
+        self.last_week = -1
+
+    def add(self, *row) -> None:
+        for column, value in zip(self.columns, row, strict=True):
+            column.append(value)
+        self.last_week = row[0]
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def frame(self) -> pd.DataFrame:
+        data = {name: np.array(col, dtype=col.typecode) for name, col in zip(WEEKLY_COLUMNS, self.columns, strict=True)}
+        data["team"] = np.array(self.team_names, dtype=object)[data["team"]] if len(self) else np.array([], object)
+        for name in ("week", "rep_id", "cohort", "deals_won"):
+            data[name] = data[name].astype(np.int64)
+        for name in ("active", "mentored"):
+            data[name] = data[name].astype(bool)
+        return pd.DataFrame(data, columns=WEEKLY_COLUMNS)

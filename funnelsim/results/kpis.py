@@ -223,9 +223,7 @@ def rep_table(model: FunnelModel) -> pd.DataFrame:
 
 def rep_weekly(model: FunnelModel) -> pd.DataFrame:
     """One row per rep and week: skill, tenure, cumulative hours, deals and revenue."""
-    from funnelsim.model.people import WEEKLY_COLUMNS
-
-    return pd.DataFrame(model.people.weekly_rows, columns=WEEKLY_COLUMNS)
+    return model.people.weekly.frame()
 
 
 def daily_series(model: FunnelModel) -> pd.DataFrame:
