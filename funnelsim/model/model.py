@@ -9,6 +9,7 @@ event queue (`clock.EventQueue`). The rules of the world are in `agents.py` (and
 from __future__ import annotations
 
 import gc
+from contextlib import contextmanager
 
 import mesa
 import numpy as np
@@ -28,6 +29,19 @@ from funnelsim.model.streams import RandomStreams
 from funnelsim.results.records import LeadBook, LeadState
 from funnelsim.scenario.defaults import default_scenario
 from funnelsim.scenario.schema import Scenario
+
+
+@contextmanager
+def _cycle_collector_paused():
+    """Leads die by reference counting; the cycle collector would only rescan the live funnel
+    again and again (a fifth of the run time at 10x), so it waits for the day's end."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class FunnelModel(mesa.Model):
@@ -198,40 +212,35 @@ class FunnelModel(mesa.Model):
 
     # -- the day ---------------------------------------------------------------------------------
     def step(self) -> None:
-        """One working day: leads arrive, reps spend their selling hours, the day is recorded."""
-        # Leads die by reference counting; the cycle collector would only rescan the live
-        # funnel again and again (a fifth of the run time at 10x), so it waits for the day's end.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            self._run_day()
-        finally:
-            if collecting:
-                gc.enable()
+        """One working day: the week's people and alignment rounds, hires join, marketers buy
+        leads, reps get their selling hours, the day's events run, the day is booked and recorded."""
+        day, week_days = self.day, self.calendar.days_per_week
+        with _cycle_collector_paused():
+            self.clock.open_day(day)
+            if day % week_days == 0:
+                self.people.start_week(day)
+                self.alignment.start_week(day // week_days)
+            self.people.start_day(day)
+            self.buy_leads(day)
+            self.reps.do("start_day", self.clock.now, day)
+            self.clock.run_until((day + 1) * self.calendar.hours_per_day)
+            self.end_day()
+        self.datacollector.collect(self)
 
-    def _run_day(self) -> None:
-        cal = self.calendar
-        day = self.day
-        self.clock.open_day(day)
-        start = self.clock.now
-        if day % cal.days_per_week == 0:
-            self.people.start_week(day)
-            self.alignment.start_week(day // cal.days_per_week)
-        self.people.start_day(day)
+    def buy_leads(self, day: int) -> None:
         bought = [lead for marketer in self.marketers for lead in marketer.buy_leads(day)]
         if bought:
             self._give_luck(bought)
-        for rep in self.reps:
-            rep.start_day(start, day)
-        self.clock.run_until(start + cal.hours_per_day)
-        self.salary_cost += (self.rep_salaries + self.marketer_salaries) / (52 * cal.days_per_week)
+
+    def end_day(self) -> None:
+        """Salaries for the day; the weekly record; at the horizon, the books are closed."""
+        self.salary_cost += (self.rep_salaries + self.marketer_salaries) / (52 * self.calendar.days_per_week)
         self.day += 1
-        if self.day % cal.days_per_week == 0:
-            self.people.end_week(self.day // cal.days_per_week, self.day)
+        if self.day % self.calendar.days_per_week == 0:
+            self.people.end_week(self.day // self.calendar.days_per_week, self.day)
         if self.day >= self.days_total:
             self.running = False
-            self._close_books()  # before the last record, so it carries the horizon's email bill
-        self.datacollector.collect(self)
+            self._close_books()  # before the day's record, so it carries the horizon's email bill
 
     def _give_luck(self, leads: list[Lead]) -> None:
         """The day's leads get their luck in one batch: every lead, MQL or not, and for its whole
