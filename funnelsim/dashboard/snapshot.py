@@ -16,7 +16,7 @@ import pandas as pd
 from funnelsim.model.agents import Lead
 from funnelsim.model.model import FunnelModel
 from funnelsim.report.figures import ramp_curves
-from funnelsim.results.kpis import rep_weekly
+from funnelsim.results.kpis import rep_weekly, stage_passes
 from funnelsim.results.records import LeadState
 
 UTILISATION_WEEKS = 4
@@ -129,14 +129,9 @@ def take_snapshot(model: FunnelModel, name: str, tracker: Tracker, ramp: Ramp) -
 def live_funnel(model: FunnelModel, book: dict[str, np.ndarray], live: list) -> list[tuple[str, int]]:
     """Leads that reached each step so far, finished or not (`results.kpis.funnel` counts finished
     leads only, which is right at the horizon and far too low mid-run)."""
-    state, stage = book["state"], book["stage"]
     names = [s.name for s in model.sales.stages]
-    in_sales = (book["entered"] >= 0) & (state != LeadState.WON_BY_EMAIL)
     worked = int(np.count_nonzero(book["first_attempt"] >= 0))
-    passed = []
-    for k in range(len(names)):
-        later = in_sales & ((state == LeadState.WON) | ((stage > k) & (state != LeadState.UNREACHED)))
-        passed.append(int(np.count_nonzero(later)))
+    passed = stage_passes(book, len(names))
     for lead in live:
         if lead.entered < 0:
             continue
