@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from funnelsim.experiment.statistics import mean_ci
 from funnelsim.report.compare_report import HEADLINE_KPIS, signed
 from funnelsim.report.figures import PALETTE, STYLE, money, plt
 from funnelsim.report.tables import MONEY as MONEY_KPIS
@@ -38,16 +38,6 @@ def strategy_colors(names) -> dict[str, str]:
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
 
 
-def mean_band(runs: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over replications (rows) and the t-interval of the mean, column by column."""
-    mean = runs.mean(axis=0)
-    n = runs.shape[0]
-    if n < 2:
-        return mean, mean, mean
-    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * runs.std(axis=0, ddof=1) / math.sqrt(n)
-    return mean, mean - half, mean + half
-
-
 def revenue_figure(cmp, colors):
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=WIDE)
@@ -55,7 +45,7 @@ def revenue_figure(cmp, colors):
             days = res.scenario.calendar.days_per_week
             runs = np.vstack([r.daily["revenue"].to_numpy() for r in res.runs])
             weeks = res.runs[0].daily["day"].to_numpy() / days
-            mean, lo, hi = mean_band(runs)
+            mean, lo, hi = mean_ci(runs, axis=0)
             ax.plot(weeks, mean, color=colors[name], lw=2.8, label=name)
             ax.fill_between(weeks, lo, hi, color=colors[name], alpha=0.25, lw=0)
         ax.yaxis.set_major_formatter(FuncFormatter(money_axis))
