@@ -46,7 +46,7 @@ class Snapshot:
     never_worked: int
     waiting_first_touch: int
     ramp: Ramp
-    kpis: dict[str, float]
+    kpis: dict[str, float]  # registry KPIs so far (utilisation: over the last weeks)
 
     @property
     def week(self) -> float:
@@ -104,11 +104,11 @@ def take_snapshot(model: FunnelModel, name: str, tracker: Tracker, ramp: Ramp) -
         "profit": revenue - cost,
         "deals_won": model.deals_won + model.deals_won_by_email,
         "leads_created": model.leads_created,
-        "response_median_hours": float(np.median(response)) if len(response) else float("nan"),
-        "within_1h": float(np.mean(response <= 1.0)) if len(response) else float("nan"),
-        "never_worked": never,
-        "utilisation": float(np.mean(util)) if len(util) else float("nan"),
-        "reps": len(model.reps),
+        "response_time_hours_median": float(np.median(response)) if len(response) else float("nan"),
+        "response_within_1h_share": float(np.mean(response <= 1.0)) if len(response) else float("nan"),
+        "leads_never_worked": never,
+        "rep_utilization": float(np.mean(util)) if len(util) else float("nan"),
+        "headcount_end": len(model.reps),
     }
     return Snapshot(
         name=name,

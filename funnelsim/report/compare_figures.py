@@ -15,8 +15,7 @@ import pandas as pd
 from funnelsim.experiment.statistics import mean_ci
 from funnelsim.report.compare_report import HEADLINE_KPIS, signed
 from funnelsim.report.figures import PALETTE, STYLE, money, plt
-from funnelsim.report.tables import MONEY as MONEY_KPIS
-from funnelsim.results.kpis import KPI_LABELS
+from funnelsim.results.registry import Unit, label_of, unit_of
 
 FuncFormatter = plt.matplotlib.ticker.FuncFormatter
 PercentFormatter = plt.matplotlib.ticker.PercentFormatter
@@ -192,7 +191,7 @@ def forest_figure(cmp, colors, kpis=HEADLINE_KPIS, clip: float = 150.0):
                     annotation_clip=False,
                 )
         ax.axvline(0, color="#333", lw=1.2)
-        ax.set_yticks(range(len(rows))[::-1], [KPI_LABELS[k] for k in rows])
+        ax.set_yticks(range(len(rows))[::-1], [label_of(k) for k in rows])
         ax.set_ylim(-0.6, len(rows) - 0.4)
         ax.set_xlim(-clip * 1.04, clip * 1.04)
         ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
@@ -228,7 +227,7 @@ def save_comparison_figures(cmp, out: Path) -> list[tuple[str, str]]:
 def crossover_figure(sweep: pd.DataFrame, kpi: str, names: list[str], crossings: dict[str, list[float]]):
     """Every strategy's `kpi` against team size (top) and its paired difference from the baseline (bottom)."""
     colors = strategy_colors(names)
-    label = KPI_LABELS.get(kpi, kpi)
+    label = label_of(kpi)
     with plt.rc_context(STYLE):
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 9.5), sharex=True, height_ratios=[3, 2])
         for name in names:
@@ -245,7 +244,7 @@ def crossover_figure(sweep: pd.DataFrame, kpi: str, names: list[str], crossings:
             for x in crossings.get(name, []):
                 for ax in (top, bottom):
                     ax.axvline(x, color=colors[name], ls="--", lw=1.5)
-        if kpi in MONEY_KPIS:
+        if unit_of(kpi) is Unit.MONEY:
             for ax in (top, bottom):
                 ax.yaxis.set_major_formatter(FuncFormatter(money_axis))
         top.set_ylabel(label)
