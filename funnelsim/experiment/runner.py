@@ -18,7 +18,7 @@ import pandas as pd
 from funnelsim.experiment.statistics import summarise
 from funnelsim.model.model import FunnelModel
 from funnelsim.model.streams import replication_seeds
-from funnelsim.results.kpis import KPI_NAMES, daily_series, funnel, rep_table, rep_weekly, response_hours, run_kpis
+from funnelsim.results.kpis import daily_series, funnel, rep_table, rep_weekly, response_hours, run_kpis
 from funnelsim.scenario.schema import Scenario
 
 
@@ -87,7 +87,7 @@ class SimulationResult:
 
     def summary(self) -> pd.DataFrame:
         """Mean and 95% confidence interval of every KPI over the replications."""
-        return summarise(self.kpis, KPI_NAMES)
+        return summarise(self.kpis)
 
 
 def default_workers() -> int:

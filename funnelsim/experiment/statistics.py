@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from funnelsim.results.registry import KPI
+from funnelsim.results import registry
 
 
 def t_interval(mean, sd, n, confidence: float = 0.95):
@@ -55,13 +55,13 @@ def mean_ci(values, confidence: float = 0.95, axis: int | None = None):
     return mean, low, high
 
 
-def summarise(kpis: pd.DataFrame, names, confidence: float = 0.95) -> pd.DataFrame:
-    """Mean and interval of each KPI over the rows (replications), as its registry entry
-    aggregates it: the interval kept within the KPI's bounds (a share in [0, 1]...)."""
+def summarise(kpis: pd.DataFrame, names=None, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean and interval of each KPI (default: the registry's) over the rows (replications), as
+    its registry entry aggregates it: the interval kept within the KPI's bounds (a share in [0, 1]...)."""
     rows = {}
-    for name in names:
+    for name in registry.KPI_NAMES if names is None else names:
         mean, low, high = mean_ci(kpis[name], confidence)
-        if name in KPI:
-            low, high = (float(v) for v in KPI[name].bounded(np.array([low, high])))
+        if name in registry.KPI:
+            low, high = (float(v) for v in registry.KPI[name].bounded(np.array([low, high])))
         rows[name] = (mean, low, high)
     return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "ci95_low", "ci95_high"])

@@ -264,7 +264,7 @@ def short_label(name: str) -> str:
     return kpi.short or kpi.label
 
 
-def compute_kpis(model: FunnelModel, kpis: tuple[Kpi, ...] = KPIS) -> dict[str, float]:
-    """Every KPI of a finished model, in registry order."""
+def compute_kpis(model: FunnelModel, kpis: tuple[Kpi, ...] | None = None) -> dict[str, float]:
+    """Every KPI of a finished model (default: the whole registry), in registry order."""
     run = Run(model)
-    return {k.name: k.compute(run) for k in kpis}
+    return {k.name: k.compute(run) for k in (KPIS if kpis is None else kpis)}
