@@ -209,9 +209,9 @@ def test_utilisation_is_recent_and_per_active_rep():
     workshop = Workshop([("a", short(10))])
     workshop.step(30)
     snap = workshop.snapshots()[0]
-    assert len(snap.utilisation) == snap.kpis["reps"]
+    assert len(snap.utilisation) == snap.kpis["headcount_end"]
     assert (np.diff(snap.utilisation) <= 0).all()
-    assert 0 < snap.kpis["utilisation"] <= 1.2
+    assert 0 < snap.kpis["rep_utilization"] <= 1.2
 
 
 def test_ramp_curves_by_cohort_for_a_growth_spurt():

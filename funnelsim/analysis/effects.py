@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
-from scipy import stats
+
+from funnelsim.experiment.statistics import mean_ci
 
 MAX_LEVELS = 10  # main effects: more distinct values than this are binned (into 8)
 HEATMAP_LEVELS = 6  # heatmaps: more than this are binned (into 5), so cells of a random design fill
@@ -24,7 +23,7 @@ def main_effects(ok: pd.DataFrame, params: list[str], kpi: str) -> pd.DataFrame:
     rows = []
     for p in params:
         for level, group in ok.groupby(levels(ok[p]), sort=True, observed=True):
-            mean, low, high = _mean_ci(group[kpi])
+            mean, low, high = mean_ci(group[kpi])
             rows.append(
                 {
                     "kpi": kpi,
@@ -37,17 +36,6 @@ def main_effects(ok: pd.DataFrame, params: list[str], kpi: str) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
-
-
-def _mean_ci(x: pd.Series) -> tuple[float, float, float]:
-    x = x.dropna().to_numpy(dtype=float)
-    if len(x) == 0:
-        return math.nan, math.nan, math.nan
-    mean = float(x.mean())
-    if len(x) < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.975, len(x) - 1)) * float(x.std(ddof=1)) / math.sqrt(len(x))
-    return mean, mean - half, mean + half
 
 
 def heatmap_table(ok: pd.DataFrame, x: str, y: str, kpi: str) -> pd.DataFrame:

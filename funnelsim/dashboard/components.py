@@ -19,6 +19,7 @@ from funnelsim.dashboard.figures import FigureSpec, colour, render
 from funnelsim.dashboard.levers import GROUPS, LEVERS, Lever, lever_max
 from funnelsim.dashboard.snapshot import Snapshot
 from funnelsim.report.figures import money
+from funnelsim.results.registry import KPI, Unit, short_label
 from funnelsim.scenario.schema import Scenario
 
 CSS = """
@@ -176,16 +177,27 @@ def hours(x: float) -> str:
     return f"{x * 60:.0f} min" if x < 1 else f"{x:,.1f} h"
 
 
-KPIS = (
-    ("revenue", "Revenue", dollars),
-    ("cost", "Cost", dollars),
-    ("profit", "Profit", dollars),
-    ("deals_won", "Deals won", lambda x: f"{x:,.0f}"),
-    ("response_median_hours", "Median first call", hours),
-    ("within_1h", "Called within 1 h", lambda x: "-" if math.isnan(x) else f"{x:.0%}"),
-    ("never_worked", "Never called", lambda x: f"{x:,.0f}"),
-    ("utilisation", "Rep utilisation", lambda x: "-" if math.isnan(x) else f"{x:.0%}"),
+def share(x: float) -> str:
+    return "-" if math.isnan(x) else f"{x:.0%}"
+
+
+FORMATS: dict[Unit, Callable[[float], str]] = {
+    Unit.MONEY: dollars,
+    Unit.HOURS: hours,
+    Unit.SHARE: share,
+    Unit.COUNT: lambda x: f"{x:,.0f}",
+}
+STRIP = (
+    "revenue",
+    "cost",
+    "profit",
+    "deals_won",
+    "response_time_hours_median",
+    "response_within_1h_share",
+    "leads_never_worked",
+    "rep_utilization",
 )
+KPIS = tuple((key, short_label(key), FORMATS[KPI[key].unit]) for key in STRIP)
 
 
 def kpi_table(snaps: list[Snapshot]) -> str:
@@ -209,9 +221,10 @@ def kpi_table(snaps: list[Snapshot]) -> str:
 def _signed(d: float, fmt, key: str) -> str:
     if math.isnan(d):
         return "-"
-    if key in ("within_1h", "utilisation"):
+    unit = KPI[key].unit
+    if unit is Unit.SHARE:
         return f"{d * 100:+.0f} pts"
-    if key == "response_median_hours":
+    if unit is Unit.HOURS:
         return ("+" if d > 0 else "-" if d < 0 else "") + hours(abs(d))
     sign = "+" if d > 0 else "-" if d < 0 else ""
     return sign + fmt(abs(d))

@@ -16,7 +16,7 @@ import pandas as pd
 from funnelsim.model.agents import Lead
 from funnelsim.model.model import FunnelModel
 from funnelsim.report.figures import ramp_curves
-from funnelsim.results.kpis import rep_weekly
+from funnelsim.results.kpis import rep_weekly, stage_passes
 from funnelsim.results.records import LeadState
 
 UTILISATION_WEEKS = 4
@@ -46,7 +46,7 @@ class Snapshot:
     never_worked: int
     waiting_first_touch: int
     ramp: Ramp
-    kpis: dict[str, float]
+    kpis: dict[str, float]  # registry KPIs so far (utilisation: over the last weeks)
 
     @property
     def week(self) -> float:
@@ -104,11 +104,11 @@ def take_snapshot(model: FunnelModel, name: str, tracker: Tracker, ramp: Ramp) -
         "profit": revenue - cost,
         "deals_won": model.deals_won + model.deals_won_by_email,
         "leads_created": model.leads_created,
-        "response_median_hours": float(np.median(response)) if len(response) else float("nan"),
-        "within_1h": float(np.mean(response <= 1.0)) if len(response) else float("nan"),
-        "never_worked": never,
-        "utilisation": float(np.mean(util)) if len(util) else float("nan"),
-        "reps": len(model.reps),
+        "response_time_hours_median": float(np.median(response)) if len(response) else float("nan"),
+        "response_within_1h_share": float(np.mean(response <= 1.0)) if len(response) else float("nan"),
+        "leads_never_worked": never,
+        "rep_utilization": float(np.mean(util)) if len(util) else float("nan"),
+        "headcount_end": len(model.reps),
     }
     return Snapshot(
         name=name,
@@ -129,14 +129,9 @@ def take_snapshot(model: FunnelModel, name: str, tracker: Tracker, ramp: Ramp) -
 def live_funnel(model: FunnelModel, book: dict[str, np.ndarray], live: list) -> list[tuple[str, int]]:
     """Leads that reached each step so far, finished or not (`results.kpis.funnel` counts finished
     leads only, which is right at the horizon and far too low mid-run)."""
-    state, stage = book["state"], book["stage"]
     names = [s.name for s in model.sales.stages]
-    in_sales = (book["entered"] >= 0) & (state != LeadState.WON_BY_EMAIL)
     worked = int(np.count_nonzero(book["first_attempt"] >= 0))
-    passed = []
-    for k in range(len(names)):
-        later = in_sales & ((state == LeadState.WON) | ((stage > k) & (state != LeadState.UNREACHED)))
-        passed.append(int(np.count_nonzero(later)))
+    passed = stage_passes(book, len(names))
     for lead in live:
         if lead.entered < 0:
             continue

@@ -24,7 +24,7 @@ from scipy import stats
 from funnelsim.experiment.execution import executor, run_tasks
 from funnelsim.experiment.runner import RunResult, SimulationResult
 from funnelsim.model.streams import replication_seeds
-from funnelsim.results.kpis import KPI_NAMES
+from funnelsim.results.registry import KPI_NAMES
 from funnelsim.scenario.schema import Scenario
 
 ALPHA = 0.05

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from funnelsim.results.kpis import KPI_NAMES
+from funnelsim.results.registry import KPI_NAMES
 from funnelsim.scenario.yamlsource import FieldPath, format_path
 
 SAMPLERS = ("grid", "random", "lhs", "sobol")

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from funnelsim.experiment.statistics import mean_ci
+from funnelsim.experiment.statistics import summarise
 from funnelsim.model.model import FunnelModel
 from funnelsim.model.streams import replication_seeds
-from funnelsim.results.kpis import KPI_NAMES, daily_series, funnel, rep_table, rep_weekly, response_hours, run_kpis
+from funnelsim.results.kpis import daily_series, funnel, rep_table, rep_weekly, response_hours, run_kpis
 from funnelsim.scenario.schema import Scenario
 
 
@@ -87,9 +87,7 @@ class SimulationResult:
 
     def summary(self) -> pd.DataFrame:
         """Mean and 95% confidence interval of every KPI over the replications."""
-        df = self.kpis
-        rows = {k: mean_ci(df[k]) for k in KPI_NAMES}
-        return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "ci95_low", "ci95_high"])
+        return summarise(self.kpis)
 
 
 def default_workers() -> int:

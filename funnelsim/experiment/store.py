@@ -24,15 +24,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from scipy import stats
 
 from funnelsim.commands.common import UsageError
 from funnelsim.experiment.parameters import Parameter
+from funnelsim.experiment.statistics import t_interval
+from funnelsim.results.registry import KPI
 
 MANIFEST = "manifest.json"
 PARTS = "parts"
@@ -226,7 +226,7 @@ def _mismatch(old: dict[str, Any], new: dict[str, Any]) -> str | None:
 def summarize(results: pa.Table, params: Iterable[Parameter], kpis: Iterable[str]) -> pd.DataFrame:
     """Per point: the parameter values, runs and errors, and each KPI's mean and 95% CI.
 
-    The same figures as `statistics.mean_ci` (NaN values left out), for all points at once;
+    The same figures as `statistics.summarise` (NaN values left out), for all points at once;
     aggregated in Arrow so that only one row per point reaches pandas.
     """
     names = [p.name for p in params]
@@ -249,11 +249,11 @@ def summarize(results: pa.Table, params: Iterable[Parameter], kpis: Iterable[str
     agg = agg.reindex(out.index)
     columns = {}
     for k in kpis:
-        n = agg[f"{k}_count"].fillna(0)
-        mean, sd = agg[f"{k}_mean"], agg[f"{k}_stddev"]
-        t = stats.t.ppf(0.975, np.maximum(n - 1, 1))
-        half = (t * sd / np.sqrt(n)).where(n >= 2)
+        mean = agg[f"{k}_mean"].to_numpy(dtype=float)
+        low, high = t_interval(mean, agg[f"{k}_stddev"].to_numpy(dtype=float), agg[f"{k}_count"].fillna(0))
+        if k in KPI:
+            low, high = KPI[k].bounded(low), KPI[k].bounded(high)
         columns[f"{k}_mean"] = mean
-        columns[f"{k}_ci95_low"] = mean - half
-        columns[f"{k}_ci95_high"] = mean + half
+        columns[f"{k}_ci95_low"] = low
+        columns[f"{k}_ci95_high"] = high
     return pd.concat([out[[*names, "runs", "errors"]], pd.DataFrame(columns, index=out.index)], axis=1).reset_index()

@@ -28,7 +28,7 @@ from funnelsim.experiment.parameters import (
     digest,
     set_value,
 )
-from funnelsim.results.kpis import KPI_NAMES
+from funnelsim.results.registry import KPI_NAMES
 from funnelsim.scenario.errors import Problem, ScenarioError
 from funnelsim.scenario.loader import load_scenario
 from funnelsim.scenario.messages import allowed_keys, child_type, is_dist_union, problems_from, show

@@ -26,6 +26,7 @@ from funnelsim.model.luck import LuckDrawer, LuckLayout
 from funnelsim.model.nurture import Nurture
 from funnelsim.model.people import PeopleDynamics
 from funnelsim.model.streams import RandomStreams
+from funnelsim.results.daily import DAILY_SERIES
 from funnelsim.results.records import LeadBook, LeadState
 from funnelsim.scenario.defaults import default_scenario
 from funnelsim.scenario.schema import Scenario
@@ -324,26 +325,3 @@ class FunnelModel(mesa.Model):
             lead.remove()
         self.clock.clear()
         self.desk.pool.clear()
-
-
-DAILY_SERIES = {
-    "day": "day",
-    "leads_created": "leads_created",
-    "mqls": "mqls",
-    "sales_entries": "sales_entries",
-    "deals_won": lambda m: m.deals_won + m.deals_won_by_email,
-    "revenue": "revenue",
-    "cost": "cost",
-    "profit": "profit",
-    "rep_hours_used": lambda m: sum(r.hours_used for r in m.reps),
-    "rep_hours_available": lambda m: sum(r.hours_available for r in m.reps),
-    "backlog": lambda m: len(m.pool) + sum(len(r.queue) for r in m.reps),
-    "waiting_first_touch": "waiting_first_touch",
-    "headcount": lambda m: len(m.reps),
-    "hires": lambda m: m.people.hires,
-    "leavers": lambda m: m.people.leavers,
-    "refunds": "refunds",
-    "trust": lambda m: m.alignment.trust,
-    "fit_gain": lambda m: m.alignment.fit_gain,
-    "mean_skill": lambda m: float(np.mean([r.skill for r in m.reps])) if len(m.reps) else float("nan"),
-}

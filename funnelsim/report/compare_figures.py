@@ -11,12 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from funnelsim.experiment.statistics import mean_ci
 from funnelsim.report.compare_report import HEADLINE_KPIS, signed
 from funnelsim.report.figures import PALETTE, STYLE, money, plt
-from funnelsim.report.tables import MONEY as MONEY_KPIS
-from funnelsim.results.kpis import KPI_LABELS
+from funnelsim.results.registry import Unit, label_of, unit_of
 
 FuncFormatter = plt.matplotlib.ticker.FuncFormatter
 PercentFormatter = plt.matplotlib.ticker.PercentFormatter
@@ -38,16 +37,6 @@ def strategy_colors(names) -> dict[str, str]:
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
 
 
-def mean_band(runs: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over replications (rows) and the t-interval of the mean, column by column."""
-    mean = runs.mean(axis=0)
-    n = runs.shape[0]
-    if n < 2:
-        return mean, mean, mean
-    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * runs.std(axis=0, ddof=1) / math.sqrt(n)
-    return mean, mean - half, mean + half
-
-
 def revenue_figure(cmp, colors):
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=WIDE)
@@ -55,7 +44,7 @@ def revenue_figure(cmp, colors):
             days = res.scenario.calendar.days_per_week
             runs = np.vstack([r.daily["revenue"].to_numpy() for r in res.runs])
             weeks = res.runs[0].daily["day"].to_numpy() / days
-            mean, lo, hi = mean_band(runs)
+            mean, lo, hi = mean_ci(runs, axis=0)
             ax.plot(weeks, mean, color=colors[name], lw=2.8, label=name)
             ax.fill_between(weeks, lo, hi, color=colors[name], alpha=0.25, lw=0)
         ax.yaxis.set_major_formatter(FuncFormatter(money_axis))
@@ -202,7 +191,7 @@ def forest_figure(cmp, colors, kpis=HEADLINE_KPIS, clip: float = 150.0):
                     annotation_clip=False,
                 )
         ax.axvline(0, color="#333", lw=1.2)
-        ax.set_yticks(range(len(rows))[::-1], [KPI_LABELS[k] for k in rows])
+        ax.set_yticks(range(len(rows))[::-1], [label_of(k) for k in rows])
         ax.set_ylim(-0.6, len(rows) - 0.4)
         ax.set_xlim(-clip * 1.04, clip * 1.04)
         ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
@@ -238,7 +227,7 @@ def save_comparison_figures(cmp, out: Path) -> list[tuple[str, str]]:
 def crossover_figure(sweep: pd.DataFrame, kpi: str, names: list[str], crossings: dict[str, list[float]]):
     """Every strategy's `kpi` against team size (top) and its paired difference from the baseline (bottom)."""
     colors = strategy_colors(names)
-    label = KPI_LABELS.get(kpi, kpi)
+    label = label_of(kpi)
     with plt.rc_context(STYLE):
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 9.5), sharex=True, height_ratios=[3, 2])
         for name in names:
@@ -255,7 +244,7 @@ def crossover_figure(sweep: pd.DataFrame, kpi: str, names: list[str], crossings:
             for x in crossings.get(name, []):
                 for ax in (top, bottom):
                     ax.axvline(x, color=colors[name], ls="--", lw=1.5)
-        if kpi in MONEY_KPIS:
+        if unit_of(kpi) is Unit.MONEY:
             for ax in (top, bottom):
                 ax.yaxis.set_major_formatter(FuncFormatter(money_axis))
         top.set_ylabel(label)

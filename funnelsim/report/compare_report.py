@@ -13,7 +13,7 @@ from pathlib import Path
 
 from funnelsim.experiment.compare import ALPHA, Comparison, Difference
 from funnelsim.report.tables import MONEY, SHARES, fmt
-from funnelsim.results.kpis import KPI_LABELS, KPI_NAMES
+from funnelsim.results.registry import KPI_LABELS, KPI_NAMES
 
 HEADLINE_KPIS = (
     "revenue",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from funnelsim.experiment.crossover import Crossover
 from funnelsim.report.compare_report import p_text, short, signed
-from funnelsim.results.kpis import KPI_LABELS
+from funnelsim.results.registry import label_of
 
 
 def summary_sentence(result: Crossover, name: str | None = None) -> str:
@@ -14,7 +14,7 @@ def summary_sentence(result: Crossover, name: str | None = None) -> str:
     (crossover near 74 reps).' Generated from the sweep, with the significance of each end."""
     base = result.names[0]
     name = name or result.names[1]
-    label = KPI_LABELS.get(result.kpi, result.kpi).split(" (")[0].lower()
+    label = label_of(result.kpi).split(" (")[0].lower()
     rows = result.series()
     rows = rows[rows["strategy"] == name].sort_values("reps")
     ahead = rows[rows["diff"] > 0]
@@ -73,7 +73,7 @@ def crossover_text(result: Crossover) -> str:
     from funnelsim.report.compare_report import _align
 
     lines = [
-        f"{KPI_LABELS.get(result.kpi, result.kpi)} by team size; {result.replications} paired replications per "
+        f"{label_of(result.kpi)} by team size; {result.replications} paired replications per "
         f"strategy and size, master seed {result.seed}.",
         "",
         *(summary_sentence(result, n) for n in result.names[1:]),
@@ -88,13 +88,13 @@ def crossover_text(result: Crossover) -> str:
 def crossover_markdown(result: Crossover) -> str:
     from funnelsim.report.compare_report import _md_table
 
-    parts = [f"# {KPI_LABELS.get(result.kpi, result.kpi)} against team size", ""]
+    parts = [f"# {label_of(result.kpi)} against team size", ""]
     parts += [f"- {summary_sentence(result, n)}" for n in result.names[1:]]
     parts += ["", "![crossover](crossover.png)", ""]
     for kpi in dict.fromkeys((result.kpi, "revenue", "revenue_per_rep_hour", "rep_utilization")):
         if kpi in set(result.table["kpi"]):
             rows = crossover_rows(result, kpi)
-            parts += [f"## {KPI_LABELS.get(kpi, kpi)}", "", _md_table(rows, set(range(1, len(rows[0])))), ""]
+            parts += [f"## {label_of(kpi)}", "", _md_table(rows, set(range(1, len(rows[0])))), ""]
     parts.append(
         f"{result.replications} paired replications per strategy and team size, master seed {result.seed}; "
         f"p-values: sign-flip permutation test ({p_text(0.05)} threshold, with the bootstrap CI excluding zero)."

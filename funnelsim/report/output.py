@@ -12,7 +12,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from funnelsim.results.kpis import KPI_NAMES, cohort_weekly
+from funnelsim.results.kpis import cohort_weekly
+from funnelsim.results.registry import KPI_NAMES
 
 
 def run_document(result) -> dict:

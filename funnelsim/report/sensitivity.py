@@ -24,7 +24,7 @@ from funnelsim.analysis.sobol import SobolResult, sobol_indices
 from funnelsim.commands.common import UsageError
 from funnelsim.report.figures import PALETTE, STYLE, plt
 from funnelsim.report.tables import MONEY, SHARES, fmt
-from funnelsim.results.kpis import KPI_LABELS
+from funnelsim.results.registry import label_of
 
 DEFAULT_KPIS = ("revenue", "profit", "deals_won", "win_rate", "rep_utilization", "response_time_hours_median")
 
@@ -55,10 +55,6 @@ def sobol_figure(result: SobolResult, title: str):
 
 
 # -- main effects and heatmaps ---------------------------------------------------------------------
-def label_of(kpi: str) -> str:
-    return KPI_LABELS.get(kpi, kpi)
-
-
 def money3(x: float, _pos=None) -> str:
     """Money to three significant figures, so close ticks stay distinct ($1.13M, $1.15M, -$2.5M)."""
     sign, x = ("-" if x < 0 else ""), abs(x)

@@ -8,42 +8,24 @@ from typing import Any
 
 import pandas as pd
 
-from funnelsim.results.kpis import KPI_LABELS
+from funnelsim.results.registry import Unit, kpi_names, label_of, unit_of
 
-MONEY = {
-    "revenue",
-    "cost",
-    "profit",
-    "lead_cost",
-    "email_cost",
-    "salary_cost",
-    "revenue_per_rep_hour",
-    "mean_deal_value",
-    "training_cost",
-    "revenue_net_of_refunds",
-    "refunds",
-    "profit_net_of_refunds",
-}
-SHARES = {
-    "win_rate",
-    "rep_utilization",
-    "response_within_1h_share",
-    "rep_utilization_max",
-    "reps_overloaded_share",
-    "trust_end",
-}
+MONEY = kpi_names(Unit.MONEY)
+SHARES = kpi_names(Unit.SHARE)
 
 
 def fmt(kpi: str, x: float) -> str:
+    """A KPI's value as its unit is written: $1,234, 81.9%, 0.712, 1,234, 18.3."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
-    if kpi in MONEY:
+    unit = unit_of(kpi)
+    if unit is Unit.MONEY:
         return f"${x:,.0f}" if abs(x) >= 100 or x == 0 else f"${x:,.2f}"
-    if kpi in SHARES:
+    if unit is Unit.SHARE:
         return f"{x:.1%}"
-    if "skill" in kpi:
+    if unit is Unit.SCORE:
         return f"{x:.3f}"
-    if float(x).is_integer() or "hours" in kpi and abs(x) >= 100:
+    if float(x).is_integer() or unit is Unit.HOURS and abs(x) >= 100:
         return f"{x:,.0f}"
     return f"{x:,.1f}"
 
@@ -52,7 +34,7 @@ def kpi_table(summary: pd.DataFrame, replications: int) -> str:
     """Aligned text table: KPI, mean and (with several replications) the 95% CI."""
     rows = []
     for kpi, r in summary.iterrows():
-        label = KPI_LABELS.get(kpi, kpi)
+        label = label_of(kpi)
         ci = "" if replications < 2 else f"[{fmt(kpi, r['ci95_low'])} .. {fmt(kpi, r['ci95_high'])}]"
         rows.append((label, fmt(kpi, r["mean"]), ci))
     w0 = max(len(r[0]) for r in rows)
