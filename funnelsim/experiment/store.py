@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scipy import stats
 
-from funnelsim.commands.common import UsageError
+from funnelsim.errors import UsageError
 from funnelsim.experiment.parameters import Parameter
 
 MANIFEST = "manifest.json"
