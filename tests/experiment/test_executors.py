@@ -40,7 +40,7 @@ def fail_on_three(x: int) -> int:
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("distributed")
-    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0") as client:
         yield client
 
 
@@ -131,7 +131,7 @@ def test_the_scheduler_option_runs_on_a_cluster(tmp_path, capsys):
     args = ["run", str(ROOT / "scenarios/baseline.yaml"), "-r", "2", "--set", "horizon_weeks=4", "--json"]
     assert main([*args, "-w", "1"]) == 0
     local = json.loads(capsys.readouterr().out)
-    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as c:
+    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=":0") as c:
         assert main([*args, "--scheduler", c.scheduler_address]) == 0
     assert json.loads(capsys.readouterr().out) == local
     assert main([*args, "-w", "2", "--scheduler", "tcp://127.0.0.1:1"]) == 2
