@@ -63,7 +63,9 @@ def main() -> None:
         repeats = args.repeats if scale < 100 else 1
         out = subprocess.run(
             [sys.executable, __file__, "--child", str(scale), "--repeats", str(repeats)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = rows[-1]

@@ -128,9 +128,9 @@ def peak_rss_mb() -> float:
 
 # -- speed -----------------------------------------------------------------------------------------
 def bench_speed(runs: int, folder: Path) -> dict:
-    from funnelsim.experiment.evaluators import run_kpis_once
     from funnelsim.experiment.parameters import apply_values
     from funnelsim.experiment.sweep import plan, run_sweep
+    from funnelsim.experiment.sweepchunks import run_kpis_once
     from funnelsim.experiment.sweepfile import load_sweep
     from funnelsim.scenario.schema import Scenario
 

@@ -1,21 +1,25 @@
 """The `funnelsim` command: argument parsing and error printing, no logic of its own.
 
-Each subcommand lives in `funnelsim/commands/` and registers itself with `register(subparsers)`.
-Exit codes: 0 success, 1 a run failed, 2 bad input (scenario, options), 130 interrupted.
+Each subcommand lives in `funnelsim/commands/` and registers itself with `register(subparsers)`;
+registering imports nothing heavy, so `funnelsim --help` answers at once and a command imports
+what it needs when it runs. Exit codes: 0 success, 1 a run failed, 2 bad input (scenario,
+options), 130 interrupted, 141 the reader of the output went away (`| head`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
-from funnelsim.commands.common import BAD_INPUT, UsageError
-from funnelsim.scenario.errors import ScenarioError
+from funnelsim.errors import FunnelsimError
 
 # modules under funnelsim.commands, each with register(subparsers)
-COMMANDS = ["core", "sweep", "compare", "dashboard"]
+COMMANDS = ["core", "sweep", "compare", "pack_table", "dashboard"]
+INTERRUPTED = 130
+BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command killed by it
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,16 +34,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
-    except ScenarioError as err:
-        print(str(err), file=sys.stderr)
-        return BAD_INPUT
-    except UsageError as err:
-        print(f"funnelsim: error: {err}", file=sys.stderr)
-        return BAD_INPUT
+        code = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not as an unraisable error at exit
+        return code
+    except FunnelsimError as err:
+        print(err.cli_message(), file=sys.stderr)
+        return err.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
+    except BrokenPipeError:
+        # nobody reads stdout any more: say nothing, and let the exit-time flush find /dev/null
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
 
 
 if __name__ == "__main__":

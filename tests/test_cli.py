@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -138,3 +140,68 @@ def test_readme_documents_every_kpi():
     readme = Path("README.md").read_text()
     missing = [k for k in KPI_NAMES if f"`{k}`" not in readme]
     assert not missing, f"README lacks KPIs: {missing}"
+
+
+# -- failures, pipes and start-up ----------------------------------------------------------------
+BOOM = """\
+import funnelsim.experiment.runner as runner
+
+
+def run_once(scenario, seed):
+    raise RuntimeError("the model blew up")
+
+
+runner.run_once = run_once
+"""
+
+
+def _funnelsim(*args: str, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "funnelsim.cli", *args], capture_output=True, text=True, env=env, **kw)
+
+
+def test_a_run_failing_in_a_worker_prints_one_line_and_exits_1(tmp_path):
+    # every interpreter (this command's workers and their fork server too) imports sitecustomize
+    (tmp_path / "sitecustomize.py").write_text(BOOM)
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), root])}
+    done = _funnelsim("run", "scenarios/baseline.yaml", "-r", "3", "-w", "2", *SHORT, env=env, cwd=root)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert re.match(r"funnelsim: error: replication [123] of baseline \(seed \d+\) failed: ", lines[0]), lines[0]
+    assert "RuntimeError: the model blew up (at sitecustomize.py:5 in run_once)" in lines[0]
+
+
+def test_output_to_a_closed_pipe_ends_quietly():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "funnelsim.cli", "run", "scenarios/baseline.yaml", *SHORT],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # the reader has gone, as `| head -1` does after its line
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert proc.returncode == 141
+
+
+def test_run_piped_into_head():
+    done = subprocess.run(
+        f"{sys.executable} -m funnelsim.cli run scenarios/baseline.yaml --set horizon_weeks=4 | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.startswith("baseline:") and done.stderr == ""
+
+
+def test_help_imports_no_heavy_module():
+    code = (
+        "import sys, contextlib, io\n"
+        "from funnelsim.cli import build_parser\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    build_parser().parse_args(['--help'])\n"
+        "print(sorted(m for m in ('pandas', 'scipy', 'mesa', 'pydantic', 'numpy', 'matplotlib') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

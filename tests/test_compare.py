@@ -128,9 +128,9 @@ def test_planted_effect_is_detected():
 
 
 def test_next_size_grows_towards_the_target_without_overshooting():
-    assert next_size(10, width=4.0, target=2.0, workers=2, cap=200) == 20  # needs 44, at most doubles
-    assert next_size(10, width=2.2, target=2.0, workers=2, cap=200) == 14
-    assert next_size(150, width=10.0, target=1.0, workers=2, cap=200) == 200
+    assert next_size(10, width=4.0, target=2.0, step=2, cap=200) == 20  # needs 44, at most doubles
+    assert next_size(10, width=2.2, target=2.0, step=2, cap=200) == 14
+    assert next_size(150, width=10.0, target=1.0, step=2, cap=200) == 200
 
 
 # -- with the model -----------------------------------------------------------------------------

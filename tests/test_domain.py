@@ -39,11 +39,19 @@ def mean(runs, fn):
         ("responded within 1 h ~37%", lambda m, f, k: k["response_within_1h_share"], 0.27, 0.47),
         # Bridge Group: median cycle about 60 days at a $25k contract
         ("sales cycle ~60 days", lambda m, f, k: k["cycle_days_median"], 45, 75),
-        ("median deal ~$25k", lambda m, f, k: np.median(m.book.arrays()["value"][m.book.arrays()["state"] == 0]),
-         20_000, 30_000),
+        (
+            "median deal ~$25k",
+            lambda m, f, k: np.median(m.book.arrays()["value"][m.book.arrays()["state"] == 0]),
+            20_000,
+            30_000,
+        ),
         # Salesforce / CSO Insights: 28-41% of a rep's week is selling; the model's reps use most of it
-        ("selling hours 28-41% of the week", lambda m, f, k: k["rep_hours_used"] / (40 * 52 * k["headcount_end"]),
-         0.20, 0.41),
+        (
+            "selling hours 28-41% of the week",
+            lambda m, f, k: k["rep_hours_used"] / (40 * 52 * k["headcount_end"]),
+            0.20,
+            0.41,
+        ),
         # attrition 25-35% a year
         ("attrition 25-35% a year", lambda m, f, k: k["leavers"] / 40, 0.15, 0.45),
     ],

@@ -9,7 +9,8 @@ import pytest
 
 from funnelsim.cli import main
 from funnelsim.experiment.crossover import parse_sizes, sign_changes, sweep_team_sizes
-from funnelsim.report.pack_table import END, START, pack_files, replace_block
+from funnelsim.experiment.pack import pack_files
+from funnelsim.report.pack_table import END, START, replace_block
 from funnelsim.scenario.loader import load_scenario, load_variants
 
 PACK = Path(__file__).resolve().parents[1] / "scenarios"

@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from funnelsim.cli import main
-from funnelsim.experiment import evaluators
-from funnelsim.experiment.evaluators import dask_evaluator
+from funnelsim.experiment import sweepchunks
+from funnelsim.experiment.executors import dask_executor
 from funnelsim.experiment.samplers import design, unit_saltelli
 from funnelsim.experiment.statistics import mean_ci
 from funnelsim.experiment.sweep import plan, run_sweep
@@ -170,7 +170,7 @@ def test_sequential_processes_and_dask_give_identical_rows(grid_file: Path, tmp_
 def test_dask_client_from_python(grid_file: Path, tmp_path: Path):
     distributed = pytest.importorskip("distributed")
     with distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
-        outcome = run_sweep(grid_file, tmp_path / "dask", evaluator=dask_evaluator(client))
+        outcome = run_sweep(grid_file, tmp_path / "dask", executor=dask_executor(client))
     assert outcome.complete and len(outcome.results) == 27
 
 
@@ -260,14 +260,14 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_chunks(tmp_path: Path):
 # -- failures ------------------------------------------------------------------------------------
 def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(grid_file: Path, tmp_path: Path, monkeypatch, capsys):
     bad_seed = replication_seeds(1, 3)[1]
-    real = evaluators.run_kpis_once
+    real = sweepchunks.run_kpis_once
 
     def flaky(scenario, seed):
         if seed == bad_seed and scenario.sales.teams[0].reps == 4:
             raise RuntimeError("model blew up")
         return real(scenario, seed)
 
-    monkeypatch.setattr(evaluators, "run_kpis_once", flaky)
+    monkeypatch.setattr(sweepchunks, "run_kpis_once", flaky)
     out = tmp_path / "out"
     assert main(["sweep", str(grid_file), "--out", str(out), "--workers", "1"]) == 1
     assert "3 run(s) failed" in capsys.readouterr().err
@@ -279,7 +279,7 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(grid_file: Path, tm
     summary = pd.read_parquet(out / "summary.parquet").set_index("point_id")
     assert summary["errors"].sum() == 3
 
-    monkeypatch.setattr(evaluators, "run_kpis_once", real)
+    monkeypatch.setattr(sweepchunks, "run_kpis_once", real)
     assert run_sweep(grid_file, out).ran == 0  # errors are results; not retried unless asked
     retried = run_sweep(grid_file, out, retry_failed=True)
     assert retried.ran == 3 and retried.errors == 0

@@ -1,14 +1,17 @@
-"""Shared pieces of the subcommands: argument types and the usage error."""
+"""Shared pieces of the subcommands: argument types and where runs execute.
+
+Kept light: importing it (as every command's registration does) must not import pandas, scipy or mesa.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from funnelsim.errors import UsageError  # re-exported: the commands raise it
+
 BAD_INPUT = 2
-
-
-class UsageError(Exception):
-    """Bad command-line input that argparse itself cannot catch."""
+FAILED = 1
+INTERRUPTED = 130
 
 
 def _whole_number(text: str, minimum: int, bound: str) -> int:
@@ -27,3 +30,25 @@ def positive_int(text: str) -> int:
 
 def seed(text: str) -> int:
     return _whole_number(text, 0, "0 or more")
+
+
+def kpi_name(text: str) -> str:
+    """A KPI's name; checked when parsed, so registering the option does not import the KPI table."""
+    from funnelsim.results.kpis import KPI_NAMES
+
+    if text not in KPI_NAMES:
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {', '.join(KPI_NAMES)})")
+    return text
+
+
+def execution_options(p: argparse.ArgumentParser) -> None:
+    """`--workers` and `--scheduler`, the same on every command that runs replications."""
+    p.add_argument("--workers", "-w", type=positive_int, default=None, help="local processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS, e.g. tcp://host:8786")
+
+
+def where_to_run(args) -> tuple[int | None, str | None]:
+    """(workers, scheduler) from the options; workers None means all cores."""
+    if args.scheduler and args.workers:
+        raise UsageError("--workers sets local processes; with --scheduler the cluster's workers are used")
+    return args.workers, args.scheduler

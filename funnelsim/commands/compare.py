@@ -1,4 +1,4 @@
-"""`funnelsim compare`, `crossover` and `pack-table`: strategies side by side, with honest statistics."""
+"""`funnelsim compare` and `crossover`: strategies side by side, with honest statistics."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from funnelsim.commands.common import UsageError, positive_int, seed
+from funnelsim.commands.common import UsageError, execution_options, kpi_name, positive_int, seed, where_to_run
 
 AUTO = "auto"
 
@@ -50,8 +50,6 @@ def _overrides(p) -> None:
 
 
 def register(sub) -> None:
-    from funnelsim.results.kpis import KPI_NAMES
-
     p = sub.add_parser(
         "compare",
         help="compare strategies with paired replications, CIs and p-values",
@@ -68,9 +66,9 @@ def register(sub) -> None:
         "headline KPI's difference is narrower than --target-width",
     )
     p.add_argument("--seed", type=seed, help="master seed (default: the baseline scenario's)")
-    p.add_argument("--workers", "-w", type=positive_int, default=None, help="processes (default: all cores)")
+    execution_options(p)
     p.add_argument("--baseline", metavar="NAME", help="which strategy is the baseline (default: the first)")
-    p.add_argument("--kpi", choices=KPI_NAMES, default="profit", metavar="KPI", help="headline KPI (default profit)")
+    p.add_argument("--kpi", type=kpi_name, default="profit", metavar="KPI", help="headline KPI (default profit)")
     p.add_argument(
         "--target-width",
         type=width_arg,
@@ -96,27 +94,13 @@ def register(sub) -> None:
     c.add_argument("--reps", default=None, metavar="SIZES", help="team sizes, e.g. 10,20,40 or 10:120:10")
     c.add_argument("--replications", "-r", type=replications_arg, default=6, help="per strategy and size (default 6)")
     c.add_argument("--seed", type=seed)
-    c.add_argument("--workers", "-w", type=positive_int, default=None)
+    execution_options(c)
     c.add_argument("--baseline", metavar="NAME")
-    c.add_argument("--kpi", choices=KPI_NAMES, default="profit", metavar="KPI", help="KPI to plot (default profit)")
+    c.add_argument("--kpi", type=kpi_name, default="profit", metavar="KPI", help="KPI to plot (default profit)")
     _overrides(c)
     c.add_argument("--out", type=Path, help="write crossover.png, crossover.json and crossover.md here")
     c.add_argument("--json", action="store_true")
     c.set_defaults(handler=cmd_crossover)
-
-    t = sub.add_parser(
-        "pack-table",
-        help="rerun the bundled scenarios and rewrite the results table in a README",
-        description="Runs every scenario file with variants in --scenarios and the lead-strategy crossover, then "
-        "rewrites the block between <!-- scenarios:start --> and <!-- scenarios:end --> in README.",
-    )
-    t.add_argument("readme", type=Path, metavar="README")
-    t.add_argument("--scenarios", type=Path, default=Path("scenarios"), help="folder of scenario files")
-    t.add_argument("--replications", "-r", type=replications_arg, default=20)
-    t.add_argument("--crossover-replications", type=replications_arg, default=6)
-    t.add_argument("--workers", "-w", type=positive_int, default=None)
-    t.add_argument("--check", action="store_true", help="exit 1 if the README block is out of date, write nothing")
-    t.set_defaults(handler=cmd_pack_table)
 
 
 # -- loading strategies -------------------------------------------------------------------------
@@ -165,12 +149,6 @@ def _check(strategies: dict) -> None:
         raise UsageError(str(err)) from None
 
 
-def _workers(args) -> int:
-    from funnelsim.experiment.runner import default_workers
-
-    return args.workers or default_workers()
-
-
 # -- compare ------------------------------------------------------------------------------------
 def cmd_compare(args) -> int:
     from funnelsim.experiment.compare import Target, compare, compare_until
@@ -178,8 +156,8 @@ def cmd_compare(args) -> int:
     from funnelsim.report.progress import progress_bar
     from funnelsim.report.tables import dumps
 
+    workers, scheduler = where_to_run(args)
     strategies = load_strategies(args.scenarios, args.overrides, args.baseline)
-    workers = _workers(args)
     label = " vs ".join(strategies)
     if args.replications == AUTO:
         width, relative = args.target_width
@@ -191,11 +169,13 @@ def cmd_compare(args) -> int:
         def bar(total: int, what: str):
             return progress_bar(total, f"{label} ({what})", delay=2.0)
 
-        cmp = compare_until(strategies, target, start, args.max_replications, args.seed, workers, bar)
+        cmp = compare_until(
+            strategies, target, start, args.max_replications, args.seed, workers, bar, scheduler=scheduler
+        )
     else:
         total = args.replications * len(strategies)
         with progress_bar(total, label, delay=2.0) as tick:
-            cmp = compare(strategies, args.replications, args.seed, workers, tick)
+            cmp = compare(strategies, args.replications, args.seed, workers, tick, scheduler=scheduler)
     if args.out:
         write_comparison(cmp, args.out)
     if args.json:
@@ -222,10 +202,13 @@ def cmd_crossover(args) -> int:
         sizes = parse_sizes(args.reps) if args.reps else list(DEFAULT_SIZES)
     except ValueError as err:
         raise UsageError(f"--reps: {err}") from None
+    workers, scheduler = where_to_run(args)
     strategies = load_strategies(args.scenarios, args.overrides, args.baseline)
     total = len(sizes) * len(strategies) * args.replications
     with progress_bar(total, "team sizes", delay=2.0) as tick:
-        result = sweep_team_sizes(strategies, sizes, args.replications, args.seed, _workers(args), tick, args.kpi)
+        result = sweep_team_sizes(
+            strategies, sizes, args.replications, args.seed, workers, tick, args.kpi, scheduler=scheduler
+        )
     if args.out:
         write_crossover(result, args.out)
     if args.json:
@@ -234,32 +217,4 @@ def cmd_crossover(args) -> int:
         print(crossover_text(result))
         if args.out:
             print(f"\nwrote {args.out}/ (crossover.png, crossover.md, crossover.json)")
-    return 0
-
-
-# -- pack-table ---------------------------------------------------------------------------------
-def cmd_pack_table(args) -> int:
-    from funnelsim.report.pack_table import rewrite_readme
-
-    if AUTO in (args.replications, args.crossover_replications):
-        raise UsageError("pack-table takes fixed numbers of replications, not 'auto'")
-    if not args.readme.is_file():
-        raise UsageError(f"cannot find {args.readme}")
-    if not args.scenarios.is_dir():
-        raise UsageError(f"--scenarios {args.scenarios} is not a folder")
-    try:
-        changed = rewrite_readme(
-            args.readme,
-            args.scenarios,
-            replications=args.replications,
-            crossover_replications=args.crossover_replications,
-            workers=_workers(args),
-            check=args.check,
-        )
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-    if args.check:
-        print(f"{args.readme}: {'out of date' if changed else 'up to date'}")
-        return 1 if changed else 0
-    print(f"{args.readme}: {'rewrote the scenarios table' if changed else 'already up to date'}")
     return 0

@@ -6,8 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from funnelsim.commands.common import positive_int, seed
-from funnelsim.scenario.errors import ScenarioError
+from funnelsim.commands.common import execution_options, positive_int, seed, where_to_run
 
 
 def register(sub) -> None:
@@ -15,7 +14,7 @@ def register(sub) -> None:
     run.add_argument("scenario", type=Path)
     run.add_argument("--seed", type=seed, help="master seed (default: the scenario's)")
     run.add_argument("--replications", "-r", type=positive_int, default=1)
-    run.add_argument("--workers", "-w", type=positive_int, default=None, help="processes (default: all cores)")
+    execution_options(run)
     run.add_argument(
         "--set",
         dest="overrides",
@@ -37,16 +36,16 @@ def register(sub) -> None:
 
 
 def cmd_run(args) -> int:
-    from funnelsim.experiment.runner import default_workers, simulate
+    from funnelsim.experiment.runner import simulate
     from funnelsim.report.output import run_document, write_run_outputs
     from funnelsim.report.progress import progress_bar
     from funnelsim.report.tables import dumps, kpi_table
     from funnelsim.scenario.loader import load_scenario
 
+    workers, scheduler = where_to_run(args)
     scenario = load_scenario(args.scenario, args.overrides)
-    workers = args.workers or default_workers()
     with progress_bar(args.replications, f"{scenario.name}") as tick:
-        result = simulate(scenario, seed=args.seed, replications=args.replications, workers=workers, progress=tick)
+        result = simulate(scenario, args.seed, args.replications, workers=workers, progress=tick, scheduler=scheduler)
     doc = run_document(result)
     if args.out:
         write_run_outputs(result, doc, args.out)
@@ -61,6 +60,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    from funnelsim.scenario.errors import ScenarioError
     from funnelsim.scenario.loader import load_variants
 
     problems = []

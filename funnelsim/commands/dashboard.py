@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
-import importlib.util
-import signal
 import sys
-import webbrowser
 from pathlib import Path
 
 from funnelsim.commands.common import BAD_INPUT, UsageError
@@ -41,6 +37,8 @@ def register(sub) -> None:
 
 def missing_extra() -> str | None:
     """What is missing for the dashboard, phrased for the user (None: all there)."""
+    import importlib.util
+
     for module in ("solara", "mesa.visualization"):
         try:
             found = importlib.util.find_spec(module) is not None
@@ -52,6 +50,8 @@ def missing_extra() -> str | None:
 
 
 def assets_installed() -> bool:
+    import importlib.metadata
+
     try:
         importlib.metadata.version("solara-assets")
     except importlib.metadata.PackageNotFoundError:
@@ -64,6 +64,9 @@ def _interrupt(signum, frame):
 
 
 def cmd_dashboard(args) -> int:
+    import signal
+    import webbrowser
+
     problem = missing_extra()
     if problem:
         print(f"funnelsim: error: {problem}", file=sys.stderr)

@@ -7,10 +7,8 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from funnelsim.commands.common import UsageError, positive_int
-
-FAILED_RUNS = 1
-INTERRUPTED = 130
+from funnelsim.commands.common import FAILED, INTERRUPTED, execution_options, positive_int, where_to_run
+from funnelsim.errors import ExecutorFailed
 
 
 def register(sub) -> None:
@@ -20,10 +18,7 @@ def register(sub) -> None:
         description="Run every point of a sweep file; re-running the same command resumes it.",
     )
     sweep.add_argument("sweep", type=Path, metavar="SWEEP.yaml")
-    sweep.add_argument("--workers", "-w", type=positive_int, default=None, help="processes (default: all cores)")
-    sweep.add_argument(
-        "--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS, e.g. tcp://host:8786"
-    )
+    execution_options(sweep)
     sweep.add_argument("--out", type=Path, help="output folder (default: runs/<sweep name>)")
     sweep.add_argument("--force", action="store_true", help="replace the results of another sweep in --out")
     sweep.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as errors")
@@ -48,17 +43,16 @@ def _terminate_as_interrupt(signum, frame) -> None:
 
 
 def cmd_sweep(args) -> int:
-    from funnelsim.experiment.runner import default_workers
-    from funnelsim.experiment.sweep import ExecutorFailed, run_sweep
+    from funnelsim.experiment.executors import default_workers
+    from funnelsim.experiment.sweep import run_sweep
     from funnelsim.experiment.sweepfile import load_sweep
     from funnelsim.report.progress import progress_bar
 
+    workers, scheduler = where_to_run(args)
     sweep = load_sweep(args.sweep)
-    if args.scheduler and args.workers:
-        raise UsageError("--workers sets local processes; with --scheduler the cluster's workers are used")
-    workers = args.workers or default_workers()
+    workers = workers or default_workers()
     out = args.out or Path("runs") / sweep.name
-    where = f"Dask scheduler {args.scheduler}" if args.scheduler else f"{workers} process(es)"
+    where = f"Dask scheduler {scheduler}" if scheduler else f"{workers} process(es)"
 
     with ExitStack() as stack:
         tick = []
@@ -79,7 +73,7 @@ def cmd_sweep(args) -> int:
                 sweep,
                 out,
                 workers=workers,
-                scheduler=args.scheduler,
+                scheduler=scheduler,
                 force=args.force,
                 retry_failed=args.retry_failed,
                 chunk_size=args.chunk_size,
@@ -89,7 +83,7 @@ def cmd_sweep(args) -> int:
         except ExecutorFailed as err:
             stack.close()
             print(f"funnelsim: error: {err}", file=sys.stderr)
-            return FAILED_RUNS
+            return FAILED
     if outcome.interrupted:
         done = outcome.already_done + outcome.ran
         print(
@@ -106,7 +100,7 @@ def cmd_sweep(args) -> int:
         runs = outcome.results
         first = runs.loc[runs["status"] != "ok", "error"].iloc[0]
         print(f"{outcome.errors} run(s) failed; the first: {first}", file=sys.stderr)
-        return FAILED_RUNS
+        return FAILED
     return 0
 
 

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from funnelsim.experiment.execution import executor, run_tasks
-from funnelsim.experiment.runner import RunResult, SimulationResult
+from funnelsim.experiment.executors import Executor, open_executor
+from funnelsim.experiment.runner import RunResult, SimulationResult, run_once
 from funnelsim.model.streams import replication_seeds
 from funnelsim.results.registry import KPI_NAMES
 from funnelsim.scenario.schema import Scenario
@@ -266,11 +266,14 @@ def compare(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     common_random_numbers: bool = True,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
 ) -> Comparison:
     """Run `replications` paired replications of every strategy; the first one is the baseline.
 
     `scenarios` maps strategy names to scenarios (or is a list, keyed by scenario name). The master
-    seed defaults to the baseline scenario's. Results do not depend on `workers`.
+    seed defaults to the baseline scenario's. Runs go to `executor`, the Dask `scheduler` or `workers`
+    local processes (see `simulate`); results do not depend on which.
     """
     if replications < MIN_REPLICATIONS:
         raise ValueError(f"statistics need at least {MIN_REPLICATIONS} replications per strategy (got {replications})")
@@ -278,8 +281,8 @@ def compare(
     check_comparable(scenarios)
     master = next(iter(scenarios.values())).seed if seed is None else seed
     cmp = Comparison({n: SimulationResult(s) for n, s in scenarios.items()}, master, common_random_numbers)
-    with executor(workers) as pool:
-        extend(cmp, replications, pool, progress)
+    with open_executor(workers, scheduler, executor, tasks=replications * len(scenarios)) as ex:
+        extend(cmp, replications, ex, progress)
     if replications < MIN_FOR_SIGNIFICANCE:
         cmp.notes.append(
             f"With {replications} replications no difference can be significant: the smallest possible "
@@ -289,7 +292,9 @@ def compare(
     return cmp
 
 
-def extend(cmp: Comparison, replications: int, pool, progress: Callable[[int], None] | None = None) -> None:
+def extend(
+    cmp: Comparison, replications: int, executor: Executor, progress: Callable[[int], None] | None = None
+) -> None:
     """Add replications up to `replications`; the runs already done are kept (seed i is fixed)."""
     done = cmp.replications
     seeds = {
@@ -300,7 +305,12 @@ def extend(cmp: Comparison, replications: int, pool, progress: Callable[[int], N
     tasks = [
         (name, cmp.results[name].scenario, seeds[name][r]) for r in range(replications - done) for name in cmp.names
     ]
-    runs: list[RunResult] = run_tasks([(s, seed) for _, s, seed in tasks], pool, progress)
+
+    def describe(i: int) -> str:
+        name, _, seed = tasks[i]
+        return f"replication {done + i // len(cmp.names) + 1} of {name} (seed {seed})"
+
+    runs: list[RunResult] = executor.map(run_once, [(s, seed) for _, s, seed in tasks], progress, describe=describe)
     for (name, _, _), run in zip(tasks, runs, strict=True):
         cmp.results[name].runs.append(run)
     cmp.__dict__.pop("kpis", None)
@@ -309,6 +319,9 @@ def extend(cmp: Comparison, replications: int, pool, progress: Callable[[int], N
 
 
 # -- sequential sampling ------------------------------------------------------------------------
+AUTO_STEP = 2  # replications are added in multiples of this (not of the workers: results must not depend on them)
+
+
 @dataclass(frozen=True)
 class Target:
     """Stop adding replications once the 95% CI of `kpi`'s difference is narrower than `width`
@@ -334,10 +347,11 @@ def widest_ci(cmp: Comparison, kpi: str) -> float:
     return max((math.inf if math.isnan(w) else w for w in widths), default=math.inf)
 
 
-def next_size(done: int, width: float, target: float, workers: int, cap: int) -> int:
-    """Replications to reach `target`: the CI narrows as 1/sqrt(n); at most double at a time."""
+def next_size(done: int, width: float, target: float, step: int, cap: int) -> int:
+    """Replications to reach `target`: the CI narrows as 1/sqrt(n); at most double at a time, in
+    multiples of `step`."""
     want = 2 * done if width <= 0 or math.isinf(width) else math.ceil(done * (width / target) ** 2 * 1.1)
-    step = max(workers, 1)
+    step = max(step, 1)
     want = min(max(want, done + step), 2 * done)
     want = math.ceil(want / step) * step
     return min(want, cap)
@@ -355,11 +369,14 @@ def compare_until(
     seed: int | None = None,
     workers: int = 1,
     batch_progress: Callable | None = None,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
 ) -> Comparison:
     """Sequential sampling: add replications until `target` is met or `max_replications` is reached.
 
     `batch_progress(total, label)` may return a context manager yielding a progress callback per batch.
-    The outcome is written into `Comparison.notes`.
+    The outcome is written into `Comparison.notes`. Batches grow in steps of `AUTO_STEP` whatever
+    the workers, so where sampling stops does not depend on where the runs execute.
     """
     if start < MIN_REPLICATIONS or max_replications < start:
         raise ValueError(f"need {MIN_REPLICATIONS} <= start ({start}) <= max_replications ({max_replications})")
@@ -370,19 +387,19 @@ def compare_until(
     master = next(iter(scenarios.values())).seed if seed is None else seed
     cmp = Comparison({n: SimulationResult(s) for n, s in scenarios.items()}, master)
     size = start
-    with executor(workers) as pool:
+    with open_executor(workers, scheduler, executor) as ex:
         while True:
             todo = (size - cmp.replications) * len(cmp.names)
             label = f"replications {cmp.replications + 1}-{size}"
             if batch_progress is None:
-                extend(cmp, size, pool)
+                extend(cmp, size, ex)
             else:
                 with batch_progress(todo, label) as tick:
-                    extend(cmp, size, pool, tick)
+                    extend(cmp, size, ex, tick)
             width, goal = widest_ci(cmp, target.kpi), target.absolute(cmp)
             if width <= goal or cmp.replications >= max_replications:
                 break
-            size = next_size(cmp.replications, width, goal, workers, max_replications)
+            size = next_size(cmp.replications, width, goal, AUTO_STEP, max_replications)
     met = "met" if width <= goal else f"not met at the cap of {max_replications}"
     cmp.notes.append(
         f"Sequential sampling: {cmp.replications} replications; widest 95% CI of the {target.kpi} difference "

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from funnelsim.experiment.compare import MIN_REPLICATIONS, Comparison, by_name, check_comparable, strategy_seeds
-from funnelsim.experiment.execution import executor, run_tasks
-from funnelsim.experiment.runner import SimulationResult
+from funnelsim.experiment.executors import Executor, open_executor
+from funnelsim.experiment.runner import SimulationResult, run_once
 from funnelsim.model.levers import apply_levers
 from funnelsim.scenario.schema import Scenario
 
@@ -118,8 +118,13 @@ def sweep_team_sizes(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     kpi: str = "profit",
+    scheduler: str | None = None,
+    executor: Executor | None = None,
 ) -> Crossover:
-    """Compare the strategies at each team size (reps spread over teams as `apply_levers` does)."""
+    """Compare the strategies at each team size (reps spread over teams as `apply_levers` does).
+
+    Runs go to `executor`, the Dask `scheduler` or `workers` local processes; results do not depend on which.
+    """
     if replications < MIN_REPLICATIONS:
         raise ValueError(f"statistics need at least {MIN_REPLICATIONS} replications per point (got {replications})")
     scenarios = by_name(scenarios)
@@ -130,8 +135,13 @@ def sweep_team_sizes(
     grid = {n: {name: apply_levers(s, reps=n) for name, s in scenarios.items()} for n in sizes}
     # biggest teams first: the longest runs start early and the pool drains evenly
     order = [(n, name, r) for n in sorted(sizes, reverse=True) for r in range(replications) for name in names]
-    with executor(workers) as pool:
-        runs = run_tasks([(grid[n][name], seeds[r]) for n, name, r in order], pool, progress)
+
+    def describe(i: int) -> str:
+        n, name, r = order[i]
+        return f"replication {r + 1} of {name} with {n} reps (seed {seeds[r]})"
+
+    with open_executor(workers, scheduler, executor, tasks=len(order)) as ex:
+        runs = ex.map(run_once, [(grid[n][name], seeds[r]) for n, name, r in order], progress, describe=describe)
     results = {n: {name: SimulationResult(grid[n][name]) for name in names} for n in sizes}
     for (n, name, _), run in zip(order, runs, strict=True):
         results[n][name].runs.append(run)

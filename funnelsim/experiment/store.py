@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from funnelsim.commands.common import UsageError
+from funnelsim.errors import UsageError
 from funnelsim.experiment.parameters import Parameter
 from funnelsim.experiment.statistics import t_interval
 from funnelsim.results.registry import KPI

@@ -20,10 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from funnelsim.experiment.evaluators import ChunkJob, Evaluator, RunSpec, open_evaluator, run_chunk, stop_now
+from funnelsim.errors import ExecutorFailed
+from funnelsim.experiment.executors import Executor, open_executor
 from funnelsim.experiment.parameters import Sweep, digest
 from funnelsim.experiment.samplers import Design, design
 from funnelsim.experiment.store import SweepStore, results_schema, summarize
+from funnelsim.experiment.sweepchunks import ChunkJob, RunSpec, run_chunk
 from funnelsim.experiment.sweepfile import load_sweep
 from funnelsim.model.streams import replication_seeds
 
@@ -38,10 +40,6 @@ def package_version() -> str:
         from funnelsim import __version__
 
         return __version__
-
-
-class ExecutorFailed(RuntimeError):
-    """The executor itself failed (not a run): the sweep stopped, finished chunks are kept."""
 
 
 @dataclass
@@ -146,7 +144,7 @@ def run_sweep(
     *,
     workers: int = 1,
     scheduler: str | None = None,
-    evaluator: Evaluator | None = None,
+    executor: Executor | None = None,
     force: bool = False,
     retry_failed: bool = False,
     chunk_size: int | None = None,
@@ -155,7 +153,7 @@ def run_sweep(
 ) -> SweepOutcome:
     """Run (or resume) a sweep into `out`; returns what was done.
 
-    `evaluator` overrides `workers`/`scheduler` (e.g. a Dask client's, see `dask_evaluator`).
+    `executor` overrides `workers`/`scheduler` (e.g. a Dask client's, see `executors.dask_executor`).
     `on_start(total, already_done)` is called once the folder is checked, before any run.
     KeyboardInterrupt stops the sweep, keeping every finished chunk; the outcome says so.
     """
@@ -172,11 +170,8 @@ def run_sweep(
             on_start(outcome.total, outcome.already_done)
         schema = results_schema(sweep.parameters, sweep.kpis)
         if todo:
-            if evaluator is not None:
-                _execute(p, todo, evaluator, store, schema, chunk_size or sweep.spec.chunk_size, outcome, progress)
-            else:
-                with open_evaluator(workers, scheduler) as ev:
-                    _execute(p, todo, ev, store, schema, chunk_size or sweep.spec.chunk_size, outcome, progress)
+            with open_executor(workers, scheduler, executor) as ex:
+                _execute(p, todo, ex, store, schema, chunk_size or sweep.spec.chunk_size, outcome, progress)
         if outcome.interrupted:
             store.update_manifest(status="interrupted")
             return outcome
@@ -195,7 +190,7 @@ def run_sweep(
         store.close()
 
 
-def _execute(p, todo, ev: Evaluator, store: SweepStore, schema, chunk_size, outcome, progress) -> None:
+def _execute(p, todo, ev: Executor, store: SweepStore, schema, chunk_size, outcome, progress) -> None:
     """Run `todo` in chunks; each finished chunk becomes a part file at once.
 
     Points with identical values (a Sobol' AB_i row whose discrete value matches A's) have the
@@ -213,16 +208,16 @@ def _execute(p, todo, ev: Evaluator, store: SweepStore, schema, chunk_size, outc
             aliases[run.run_id] = []
             unique.append(run)
     queue = deque(unique)
-    chunker = _Chunker(ev.slots, chunk_size)
+    chunker = _Chunker(ev.slots(), chunk_size)
     in_flight: set[Future] = set()
     try:
         while queue or in_flight:
-            chunker.slots = ev.current_slots()
+            chunker.slots = ev.slots()
             while queue and len(in_flight) < 2 * chunker.slots:
                 n = min(len(queue), chunker.size(len(queue)))
                 runs = [queue.popleft() for _ in range(n)]
                 job = ChunkJob(sweep.base_doc, paths, names, sweep.kpis, runs)
-                in_flight.add(ev.executor.submit(run_chunk, job))
+                in_flight.add(ev.submit(run_chunk, job))
             finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in finished:
                 columns = future.result()
@@ -238,12 +233,12 @@ def _execute(p, todo, ev: Evaluator, store: SweepStore, schema, chunk_size, outc
         outcome.interrupted = True
         for future in in_flight:
             future.cancel()
-        stop_now(ev.executor)
+        ev.stop()
     except Exception as exc:
         # Runs' own errors are rows; this is the executor failing (a worker killed, the cluster gone).
         for future in in_flight:
             future.cancel()
-        stop_now(ev.executor)
+        ev.stop()
         raise ExecutorFailed(
             f"{ev.kind} failed: {type(exc).__name__}: {exc}. Finished chunks are kept in {store.out}; "
             "run the same command again to resume."

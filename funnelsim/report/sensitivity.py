@@ -21,7 +21,7 @@ from matplotlib.ticker import LogLocator, NullFormatter
 
 from funnelsim.analysis.effects import heatmap_table, main_effects
 from funnelsim.analysis.sobol import SobolResult, sobol_indices
-from funnelsim.commands.common import UsageError
+from funnelsim.errors import UsageError
 from funnelsim.report.figures import PALETTE, STYLE, plt
 from funnelsim.report.tables import MONEY, SHARES, fmt
 from funnelsim.results.registry import label_of

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from funnelsim.errors import FunnelsimError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -26,7 +28,7 @@ class Problem:
         return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
-class ScenarioError(Exception):
+class ScenarioError(FunnelsimError):
     """A scenario could not be loaded; `problems` lists every reason, one per line of `str()`."""
 
     def __init__(self, problems: list[Problem]) -> None:
@@ -35,8 +37,13 @@ class ScenarioError(Exception):
         self.problems = list(problems)
         super().__init__(str(self))
 
+    exit_code = 2  # bad input
+
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
+
+    def cli_message(self) -> str:
+        return str(self)  # each line already says file:line
 
     def __reduce__(self):
         # Picklable (dask workers, multiprocessing) despite the custom __init__.
