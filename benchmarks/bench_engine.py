@@ -220,7 +220,7 @@ def row(label: str, before, after, unit: str, target: str, met: bool | None) -> 
         f"{after / before:>6.2f}x" if isinstance(before, float) and isinstance(after, float) and before else "      -"
     )
     verdict = "" if met is None else ("met" if met else "NOT met")
-    return f"{label:<34}{cell(before)}  {cell(after)}  {ratio}   {target:<24}{verdict}"
+    return f"{label:<38}{cell(before)}  {cell(after)}  {ratio}   {target:<24}{verdict}"
 
 
 def value(result: dict, key: str = "seconds"):
@@ -229,8 +229,8 @@ def value(result: dict, key: str = "seconds"):
     return result.get(key)
 
 
-def table(results: dict[str, dict[str, dict]]) -> list[str]:
-    lines = [f"{'measure':<34}{'before':>10}  {'after':>10}  {'ratio':>7}   {'target':<24}verdict"]
+def table(results: dict[str, dict[str, dict]], args: argparse.Namespace) -> list[str]:
+    lines = [f"{'measure':<38}{'before':>10}  {'after':>10}  {'ratio':>7}   {'target':<24}verdict"]
     if "simulate" in results:
         r = results["simulate"]
         b, a = value(r["before"]), value(r["after"])
@@ -239,7 +239,7 @@ def table(results: dict[str, dict[str, dict]]) -> list[str]:
             floor = value(r["before"], "floor")
         ok = a <= 2 * floor if isinstance(a, float) and isinstance(floor, float) else None
         target = f"<= 2x floor ({2 * floor:.3f} s)" if isinstance(floor, float) else "<= 2x floor"
-        lines.append(row("(a) simulate baseline, best of 3", b, a, "s", target, ok))
+        lines.append(row(f"(a) simulate baseline, best of {len(args.seeds)}", b, a, "s", target, ok))
         lines.append(row("    bare-loop floor (same process)", value(r["before"], "floor"), floor, "s", "", None))
         if isinstance(a, float) and isinstance(floor, float):
             lines.append(f"    after / floor {a / floor:.2f}x (stretch 1.5x)")
@@ -247,12 +247,19 @@ def table(results: dict[str, dict[str, dict]]) -> list[str]:
         r = results["compare"]
         b, a = value(r["before"]), value(r["after"])
         ok = a <= 0.55 * b if isinstance(a, float) and isinstance(b, float) else None
-        lines.append(row("(b) compare lead_strategy -r 20 -w 2", b, a, "s", "<= 0.55x before", ok))
+        lines.append(row(f"(b) compare -r 20 -w 2, best of {args.repeat}", b, a, "s", "<= 0.55x before", ok))
     if "replay" in results:
         r = results["replay"]
         b, a = value(r["before"]), value(r["after"])
         lines.append(
-            row("(c) dashboard replay to week 51", b, a, "s", "<= 0.6 s", a <= 0.6 if isinstance(a, float) else None)
+            row(
+                f"(c) dashboard replay to week {args.lever_week}",
+                b,
+                a,
+                "s",
+                "<= 0.6 s",
+                a <= 0.6 if isinstance(a, float) else None,
+            )
         )
     if "scale" in results:
         r = results["scale"]
@@ -264,7 +271,14 @@ def table(results: dict[str, dict[str, dict]]) -> list[str]:
         r = results["help"]
         b, a = value(r["before"]), value(r["after"])
         lines.append(
-            row("(e) funnelsim --help, best of 10", b, a, "s", "< 0.3 s", a < 0.3 if isinstance(a, float) else None)
+            row(
+                f"(e) funnelsim --help, best of {args.help_runs}",
+                b,
+                a,
+                "s",
+                "< 0.3 s",
+                a < 0.3 if isinstance(a, float) else None,
+            )
         )
     for kind, r in results.items():
         for side, res in r.items():
@@ -332,7 +346,7 @@ def main() -> None:
             results[kind] = {s: {"error": traceback.format_exc(limit=2).strip().splitlines()[-1]} for s in sides}
         print(f"  {kind} measured in {time.perf_counter() - start:.0f} s (load {os.getloadavg()[0]:.2f})", flush=True)
     print()
-    print("\n".join(table(results)))
+    print("\n".join(table(results, args)))
     print(f"\nload average at end: {load()}")
     if args.json:
         args.json.write_text(json.dumps({"load_end": os.getloadavg(), "results": results}, indent=2))
