@@ -50,3 +50,11 @@ def queue_scenario(reps: int, arrivals_per_hour: float, mean_service_hours: floa
     }
     doc["sales"].update(sales)
     return Scenario.model_validate(doc)
+
+
+def as_from_a_terminal() -> None:
+    """For `Popen(preexec_fn=...)` in Ctrl-C tests: a shell starts background jobs with SIGINT
+    ignored and children inherit that, so restore what a command typed at a terminal gets."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

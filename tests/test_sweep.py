@@ -25,6 +25,7 @@ from funnelsim.experiment.sweep import plan, run_sweep
 from funnelsim.experiment.sweepfile import load_sweep
 from funnelsim.model.streams import replication_seeds
 from funnelsim.scenario.errors import ScenarioError
+from tests.helpers import as_from_a_terminal
 
 SMALL = """\
 name: small
@@ -203,7 +204,12 @@ KILLABLE = KILLABLE.replace("replications: 3", "replications: 4\nchunk_size: 3\n
 def _start(sweep: Path, out: Path) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "funnelsim.cli", "sweep", str(sweep), "--out", str(out), "--workers", "2"]
     return subprocess.Popen(
-        cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=sweep.parent
+        cmd,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=sweep.parent,
+        preexec_fn=as_from_a_terminal,
     )
 
 

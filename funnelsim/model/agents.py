@@ -88,6 +88,7 @@ class Lead(mesa.Agent):
         now = model.clock.now
         if self.score >= model.marketing.mql_threshold:
             model.mqls += 1
+            self.nurture_luck = None
             self.enter_sales(now)
             return
         if model.nurture.enabled:
@@ -104,6 +105,10 @@ class Lead(mesa.Agent):
         self.step = CONTACT
         model.waiting_first_touch += 1
         model.desk.route(self, now)
+
+    def end_nurture(self) -> None:
+        """The last planned nurture email has gone out (`nurture.Nurture.end` says what follows)."""
+        self.model.nurture.end(self)
 
     # -- waiting ---------------------------------------------------------------------------------
     def ready_for_work(self) -> None:

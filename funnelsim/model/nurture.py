@@ -39,6 +39,7 @@ class Nurture:
         p_close = min(1.0, self.close_probability * fe)
         p_engage = min(1.0, self.engage_probability * fe)
         u_when, u_what = lead.nurture_luck
+        lead.nurture_luck = None  # used up: a year of nurtured leads need not hold it
         emails = emails_until_event(u_when, min(1.0, p_close + p_engage), self.max_emails)
         lead.ready = now
         if emails > self.max_emails:
@@ -52,7 +53,7 @@ class Nurture:
         if lead.nurture_result is not None:
             lead.luck = None  # it will never reach sales: a year of such leads need not hold their luck
         lead.emails = emails  # planned; billed when the nurture ends
-        self.model.clock.schedule_at(when, lambda: self.end(lead))
+        self.model.clock.schedule_at(when, lead.end_nurture)
 
     def end(self, lead: Lead) -> None:
         """The last planned email: the lead buys, gives up, or goes to sales."""

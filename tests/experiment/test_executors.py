@@ -18,7 +18,7 @@ from funnelsim.experiment.compare import Target, compare, compare_until
 from funnelsim.experiment.executors import InProcess, Interrupted, LocalProcesses, dask_executor, open_executor
 from funnelsim.experiment.runner import simulate
 from funnelsim.model.levers import apply_levers
-from tests.helpers import baseline
+from tests.helpers import as_from_a_terminal, baseline
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -157,9 +157,16 @@ def _session_processes(sid: int) -> list[int]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_ctrl_c_during_compare_exits_130_without_traceback_or_leftover_workers(tmp_path):
     cmd = [sys.executable, "-m", "funnelsim.cli", "compare", str(ROOT / "scenarios/lead_strategy.yaml")]
-    cmd += ["-r", "40", "-w", "2", "--set", "horizon_weeks=20"]
+    cmd += ["-r", "200", "-w", "2", "--set", "horizon_weeks=20"]  # far more than the second it gets
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        cmd,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=as_from_a_terminal,
+    )
     deadline = time.monotonic() + 60
     while len(_session_processes(proc.pid)) < 4:  # parent, fork server, two workers
         assert proc.poll() is None, proc.communicate()
