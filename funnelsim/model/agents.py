@@ -83,14 +83,20 @@ class Lead(mesa.Agent):
 
     # -- arriving --------------------------------------------------------------------------------
     def arrive(self) -> None:
-        """Marketing's score decides: sales (an MQL), nurture emails, or nothing."""
+        """The lead arrives: an MQL (its score at or above the threshold) goes to sales, any other
+        lead to nurture emails, or nowhere when there is no nurture."""
         model = self.model
         now = model.clock.now
         if self.score >= model.marketing.mql_threshold:
             model.mqls += 1
             self.nurture_luck = None
             self.enter_sales(now)
-            return
+        else:
+            self.miss_threshold(now)
+
+    def miss_threshold(self, now: float) -> None:
+        """Below the MQL threshold: nurture emails from `now`, or disqualified."""
+        model = self.model
         if model.nurture.enabled:
             model.nurture.start(self, now)
         else:
@@ -365,8 +371,8 @@ class Marketer(mesa.Agent):
         self.spend = 0.0
 
     def buy_leads(self, day: int) -> list[Lead]:
-        """Today's leads from each channel: Poisson volume, capped by what the budget still allows;
-        each is scored (fit plus noise) and will arrive at its time today."""
+        """Today's leads from each channel: Poisson volume, capped by what the budget still allows,
+        each scored against the persona (fit plus noise); they arrive at their times today."""
         model = self.model
         cal = model.calendar
         streams = model.streams
@@ -389,9 +395,6 @@ class Marketer(mesa.Agent):
             value = model.deal_value.ppf(streams.values.random(n))
             self.leads_bought += n
             self.spend += n * cost
-            schedule_at = model.clock.schedule_at
             for t, f, s, v in zip(times.tolist(), fit.tolist(), score.tolist(), value.tolist(), strict=True):
-                lead = Lead(model, index, t, f, s, v)
-                bought.append(lead)
-                schedule_at(t, lead.arrive)
+                bought.append(Lead(model, index, t, f, s, v))
         return bought

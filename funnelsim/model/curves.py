@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,7 +16,7 @@ class ResponseCurve:
     published figures are ratios, so interpolating in log space keeps them ratios.
     """
 
-    __slots__ = ("_hours", "_logm", "_flat", "_last_h", "_last")
+    __slots__ = ("_hours", "_logm", "_flat", "_last_h", "_last", "_xs", "_ys", "_distinct")
 
     def __init__(self, points: Sequence[tuple[float, float]]):
         pts = sorted(points)
@@ -24,13 +25,22 @@ class ResponseCurve:
         self._flat = bool(np.all(self._logm == self._logm[0]))
         self._last_h = float(self._hours[-1])
         self._last = float(math.exp(self._logm[-1]))
+        self._xs = self._hours.tolist()
+        self._ys = self._logm.tolist()
+        self._distinct = bool(np.all(np.diff(self._hours) > 0))
 
     def __call__(self, hours: float) -> float:
-        if self._flat:
+        if self._flat or hours >= self._last_h:
             return self._last
-        if hours >= self._last_h:
-            return self._last
-        return math.exp(float(np.interp(hours, self._hours, self._logm)))
+        if not self._distinct:
+            return math.exp(float(np.interp(hours, self._hours, self._logm)))
+        # np.interp's own arithmetic, in plain floats: one scalar call costs a few microseconds
+        xs, ys = self._xs, self._ys
+        if hours <= xs[0]:
+            return math.exp(ys[0])
+        j = bisect_right(xs, hours) - 1
+        slope = (ys[j + 1] - ys[j]) / (xs[j + 1] - xs[j])
+        return math.exp(slope * (hours - xs[j]) + ys[j])
 
     def many(self, hours: np.ndarray) -> np.ndarray:
         return np.exp(np.interp(np.asarray(hours, dtype=float), self._hours, self._logm))
