@@ -13,7 +13,7 @@ import math
 from enum import IntEnum
 from functools import partial
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
 import numpy as np
@@ -370,13 +370,13 @@ class Marketer(mesa.Agent):
         self.leads_bought = 0
         self.spend = 0.0
 
-    def buy_leads(self, day: int) -> list[Lead]:
+    def buy_leads(self, day: int) -> list[Purchase]:
         """Today's leads from each channel: Poisson volume, capped by what the budget still allows,
         each scored against the persona (fit plus noise); they arrive at their times today."""
         model = self.model
         cal = model.calendar
         streams = model.streams
-        bought: list[Lead] = []
+        bought: list[Purchase] = []
         for index, channel in self.channels:
             keep = 1.0 - channel.targeting
             rate = channel.leads_per_week * keep / cal.days_per_week
@@ -395,6 +395,15 @@ class Marketer(mesa.Agent):
             value = model.deal_value.ppf(streams.values.random(n))
             self.leads_bought += n
             self.spend += n * cost
-            for t, f, s, v in zip(times.tolist(), fit.tolist(), score.tolist(), value.tolist(), strict=True):
-                bought.append(Lead(model, index, t, f, s, v))
+            bought.append(Purchase(index, times, fit, score, value))
         return bought
+
+
+class Purchase(NamedTuple):
+    """A batch of leads bought from one channel: arrival times, fit, score and deal value."""
+
+    channel: int
+    times: np.ndarray
+    fit: np.ndarray
+    score: np.ndarray
+    value: np.ndarray

@@ -15,7 +15,7 @@ import mesa
 import numpy as np
 from mesa.agentset import AgentSet
 
-from funnelsim.model.agents import Lead, Marketer, Rep
+from funnelsim.model.agents import Lead, Marketer, Purchase, Rep
 from funnelsim.model.alignment import Alignment
 from funnelsim.model.calendar import WorkCalendar
 from funnelsim.model.clock import EventQueue
@@ -229,23 +229,53 @@ class FunnelModel(mesa.Model):
         self.datacollector.collect(self)
 
     def buy_leads(self, day: int) -> None:
-        """The marketers buy today's leads. An MQL arrives in sales at its time; a lead below the
-        threshold starts nurture at its arrival time at once (nothing that happens before then
-        can change its fate), which saves an event for two leads in three."""
-        bought = [lead for marketer in self.marketers for lead in marketer.buy_leads(day)]
-        if not bought:
+        """The marketers buy today's leads, and marketing's score sorts them. An MQL becomes a
+        lead agent that arrives in sales at its time. A lead below the threshold starts nurture
+        at its arrival: one that will reply becomes an agent too; one whose emails will run out,
+        or end in a purchase, has its fate sealed now and waits as a row in the nurture's ledger
+        (two leads in three in the baseline are never agents)."""
+        batches = [batch for marketer in self.marketers for batch in marketer.buy_leads(day)]
+        if not batches:
             return
-        self._give_luck(bought)
-        threshold = self.marketing.mql_threshold
+        channel = np.concatenate([np.full(len(b.times), b.channel, dtype=np.int64) for b in batches])
+        created, fit, score, value = (np.concatenate([getattr(b, k) for b in batches]) for k in Purchase._fields[1:])
+        luck, nurture_luck = self.draw_luck(len(created))
+        agent = score >= self.marketing.mql_threshold
+        below = np.flatnonzero(~agent)
+        replying: dict[int, tuple[int, float]] = {}  # lead index: (emails, when it replies)
+        if len(below):
+            emails, ends, won, replies = self.nurture.plan(fit[below], nurture_luck[below], created[below])
+            s_ = ~replies
+            sealed = below[s_]
+            self.nurture.seal(
+                created[sealed], fit[sealed], value[sealed], channel[sealed], emails[s_], ends[s_], won[s_]
+            )
+            agent[below[replies]] = True
+            plans = zip(emails[replies].tolist(), ends[replies].tolist(), strict=True)
+            replying = dict(zip(below[replies].tolist(), plans, strict=True))
+        rows = zip(channel.tolist(), created.tolist(), fit.tolist(), score.tolist(), value.tolist(), strict=True)
         schedule_at = self.clock.schedule_at
-        for lead in bought:
-            if lead.score >= threshold:
-                schedule_at(lead.created, lead.arrive)
+        for i, (c, t, f, s, v) in enumerate(rows):
+            if not agent[i]:
+                continue
+            lead = Lead(self, c, t, f, s, v)
+            lead.luck = luck[i]
+            plan = replying.get(i)
+            if plan is None:
+                schedule_at(t, lead.arrive)
             else:
-                lead.miss_threshold(lead.created)
+                self.nurture.follow(lead, t, *plan)
+
+    def draw_luck(self, n: int) -> tuple[list, np.ndarray]:
+        """The luck of `n` leads bought today, in one batch: every lead, MQL or not, agent or not,
+        so the streams stay in step when only the MQL threshold or the team changes. A lead that
+        reaches sales through nurture keeps the luck it was bought with."""
+        return self.luck.draw(n), self.streams.nurture.random((n, 2))
 
     def end_day(self) -> None:
-        """Salaries for the day; the weekly record; at the horizon, the books are closed."""
+        """Sealed nurtures that ended today and salaries are booked; the weekly record; at the
+        horizon, the books are closed."""
+        self.nurture.settle(self.day)
         self.salary_cost += (self.rep_salaries + self.marketer_salaries) / (52 * self.calendar.days_per_week)
         self.day += 1
         if self.day % self.calendar.days_per_week == 0:
@@ -253,16 +283,6 @@ class FunnelModel(mesa.Model):
         if self.day >= self.days_total:
             self.running = False
             self._close_books()  # before the day's record, so it carries the horizon's email bill
-
-    def _give_luck(self, leads: list[Lead]) -> None:
-        """The day's leads get their luck in one batch: every lead, MQL or not, and for its whole
-        life (a nurtured lead that reaches sales keeps it), so the streams stay in step when only
-        the MQL threshold or the team changes."""
-        luck = self.luck.draw(len(leads))
-        nurture_luck = self.streams.nurture.random((len(leads), 2)).tolist()
-        for lead, draws, nl in zip(leads, luck, nurture_luck, strict=True):
-            lead.luck = draws
-            lead.nurture_luck = nl
 
     def refer(self, when: float) -> None:
         """A happy customer's referral, arriving at `when`. Referrals exist in some strategies and
@@ -336,5 +356,6 @@ class FunnelModel(mesa.Model):
             else:
                 self.book.add(lead, int(LeadState.OPEN), max(lead.step, 0), end, lead.emails)
             lead.remove()
+        self.nurture.close(end)
         self.clock.clear()
         self.desk.pool.clear()

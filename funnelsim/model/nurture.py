@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from funnelsim.model.curves import effect
 from funnelsim.results.records import LeadState
 
@@ -20,7 +22,13 @@ if TYPE_CHECKING:
 
 
 class Nurture:
-    """The email programme of one model; the model's books carry its cost."""
+    """The email programme of one model; the model's books carry its cost.
+
+    Most nurtured leads never reach sales: their emails run out, or they buy by email. Their fate
+    is sealed when they are bought (`plan`), so they are not agents: they wait as rows in the
+    ledger (`seal`) and are booked on the day their last email goes out (`settle`). A lead that
+    will reply becomes an agent whose nurture ends in sales (`follow`).
+    """
 
     def __init__(self, model: FunnelModel):
         cfg = model.marketing.nurture
@@ -31,15 +39,87 @@ class Nurture:
         self.close_probability = cfg.email_close_probability
         self.engage_probability = cfg.engage_probability
         self.interval = cfg.email_interval_days * model.calendar.hours_per_day
+        self._due: dict[int, list[tuple[np.ndarray, ...]]] = {}  # last-email day: sealed rows
+
+    # -- many leads at once ------------------------------------------------------------------------
+    def plan(self, fit: np.ndarray, luck: np.ndarray, created: np.ndarray):
+        """For leads starting nurture at `created`: the emails each gets, when the last goes out,
+        whether it buys by email, and whether it replies (and goes to sales). With no reply and
+        no purchase, `max_emails` go out unanswered."""
+        n = len(fit)
+        if not self.enabled:
+            return np.zeros(n, dtype=np.int64), created.copy(), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        outcomes = self.model.outcomes
+        fe = effect_array(fit, outcomes.fit_reference, outcomes.fit_elasticity)
+        p_close = np.minimum(1.0, self.close_probability * fe)
+        p_engage = np.minimum(1.0, self.engage_probability * fe)
+        emails = emails_until_event_array(luck[:, 0], np.minimum(1.0, p_close + p_engage), self.max_emails)
+        exhausted = emails > self.max_emails
+        emails = np.where(exhausted, self.max_emails, emails)
+        won = ~exhausted & (luck[:, 1] * (p_close + p_engage) < p_close)
+        ends = created + np.where(exhausted, emails, emails - 1) * self.interval
+        return emails, ends, won, ~exhausted & ~won
+
+    def seal(self, created, fit, value, channel, emails, ends, won) -> None:
+        """Leads whose nurture will run out or end in a purchase: rows that wait for the day of
+        their last email. Without nurture they are disqualified at once."""
+        if not len(created):
+            return
+        if not self.enabled:
+            self.model.book.add_rows(
+                created, fit, np.zeros(len(created)), channel, created, LeadState.DISQUALIFIED, emails
+            )
+            return
+        days = (ends // self.model.calendar.hours_per_day).astype(np.int64)
+        for day in np.unique(days).tolist():
+            pick = days == day
+            rows = (created[pick], fit[pick], value[pick], channel[pick], emails[pick], ends[pick], won[pick])
+            self._due.setdefault(day, []).append(rows)
+
+    def settle(self, day: int) -> None:
+        """Book the sealed nurtures whose last email went out today."""
+        due = self._due.pop(day, None)
+        if not due:
+            return
+        model = self.model
+        for created, fit, value, channel, emails, ends, won in due:
+            model.email_cost += float(emails.sum()) * self.cost_per_email
+            if won.any():
+                model.deals_won_by_email += int(won.sum())
+                model.revenue += float(value[won].sum())
+            state = np.where(won, int(LeadState.WON_BY_EMAIL), int(LeadState.NURTURE_EXHAUSTED))
+            model.book.add_rows(created, fit, np.where(won, value, 0.0), channel, ends, state, emails)
+
+    def close(self, end: float) -> None:
+        """At the horizon: sealed nurtures still running are booked as nurturing, with the emails
+        sent so far."""
+        model = self.model
+        for day in sorted(self._due):
+            for created, fit, _value, channel, emails, _ends, _won in self._due[day]:
+                sent = np.minimum(emails, ((end - created) // self.interval).astype(np.int64) + 1)
+                model.email_cost += float(sent.sum()) * self.cost_per_email
+                model.book.add_rows(
+                    created, fit, np.zeros(len(created)), channel, np.full(len(created), end), LeadState.NURTURING, sent
+                )
+        self._due.clear()
+
+    # -- one lead, an agent -------------------------------------------------------------------------
+    def follow(self, lead: Lead, now: float, emails: int, when: float) -> None:
+        """A lead planned to reply: its emails go out until `when`, then it goes to sales."""
+        lead.ready = now
+        lead.emails = emails
+        lead.nurture_result = None
+        self.model.clock.schedule_at(when, lead.end_nurture)
 
     def start(self, lead: Lead, now: float) -> None:
-        """Plan the lead's emails until it replies, buys, or the series runs out."""
+        """Plan one agent's emails until it replies, buys, or the series runs out (a referral
+        below the threshold)."""
         outcomes = self.model.outcomes
         fe = effect(lead.fit, outcomes.fit_reference, outcomes.fit_elasticity)
         p_close = min(1.0, self.close_probability * fe)
         p_engage = min(1.0, self.engage_probability * fe)
         u_when, u_what = lead.nurture_luck
-        lead.nurture_luck = None  # used up: a year of nurtured leads need not hold it
+        lead.nurture_luck = None  # used up
         emails = emails_until_event(u_when, min(1.0, p_close + p_engage), self.max_emails)
         lead.ready = now
         if emails > self.max_emails:
@@ -50,13 +130,11 @@ class Nurture:
             won = u_what * (p_close + p_engage) < p_close
             lead.nurture_result = LeadState.WON_BY_EMAIL if won else None
             when = now + (emails - 1) * self.interval
-        if lead.nurture_result is not None:
-            lead.luck = None  # it will never reach sales: a year of such leads need not hold their luck
         lead.emails = emails  # planned; billed when the nurture ends
         self.model.clock.schedule_at(when, lead.end_nurture)
 
     def end(self, lead: Lead) -> None:
-        """The last planned email: the lead buys, gives up, or goes to sales."""
+        """An agent's last planned email: the lead buys, gives up, or goes to sales."""
         model = self.model
         now = model.clock.now
         model.email_cost += lead.emails * self.cost_per_email
@@ -83,3 +161,18 @@ def emails_until_event(u: float, p_event: float, max_emails: int) -> int:
     if p_event >= 1.0:
         return 1
     return max(1, math.ceil(math.log1p(-u) / math.log1p(-p_event)))
+
+
+def emails_until_event_array(u: np.ndarray, p_event: np.ndarray, max_emails: int) -> np.ndarray:
+    """`emails_until_event` for many leads at once."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.ceil(np.log1p(-u) / np.log1p(-p_event))
+    k = np.where(p_event <= 0.0, max_emails + 1, np.where(p_event >= 1.0, 1, np.maximum(1, k)))
+    return k.astype(np.int64)
+
+
+def effect_array(value: np.ndarray, reference: float, elasticity: float) -> np.ndarray:
+    """`curves.effect` for many values at once."""
+    if elasticity == 0.0:
+        return np.ones(len(value))
+    return (np.maximum(value, 1e-9) / reference) ** elasticity

@@ -86,6 +86,28 @@ class LeadBook:
         if len(rows) >= self.FLUSH_ROWS:
             self._flush()
 
+    def add_rows(self, created, fit, value, channel, ended, state, emails) -> None:
+        """Many leads that never reached sales (nor a rep) at once, as arrays (`state` may be one
+        value for all)."""
+        self._flush()
+        n = len(created)
+        columns = {
+            "created": created,
+            "entered": np.full(n, -1.0),
+            "first_attempt": np.full(n, -1.0),
+            "ended": ended,
+            "value": value,
+            "fit": fit,
+            "state": np.broadcast_to(np.asarray(state), n),
+            "stage": np.full(n, -1),
+            "channel": channel,
+            "rep": np.full(n, -1),
+            "via_nurture": np.zeros(n),
+            "emails": emails,
+        }
+        for name, code in zip(self.COLUMNS, self.TYPECODES, strict=True):
+            getattr(self, name).frombytes(np.ascontiguousarray(columns[name], dtype=code).tobytes())
+
     def _flush(self) -> None:
         rows = self._rows
         if not rows:

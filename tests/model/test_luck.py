@@ -13,12 +13,13 @@ class Recording(FunnelModel):
     """Remembers the luck every bought lead was given, in the order bought."""
 
     def __init__(self, *args, **kwargs):
-        self.given: list[tuple[float, tuple]] = []
+        self.given: list[tuple] = []
         super().__init__(*args, **kwargs)
 
-    def _give_luck(self, leads):
-        super()._give_luck(leads)
-        self.given += [(lead.created, tuple(lead.luck), tuple(lead.nurture_luck)) for lead in leads]
+    def draw_luck(self, n):
+        luck, nurture_luck = super().draw_luck(n)
+        self.given += [(tuple(a), tuple(b)) for a, b in zip(luck, nurture_luck.tolist(), strict=True)]
+        return luck, nurture_luck
 
 
 def _given(scenario) -> list:

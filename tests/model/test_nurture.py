@@ -75,3 +75,13 @@ def test_every_email_sent_is_billed(nurtured):
     model, book = nurtured
     assert model.email_cost == pytest.approx(book["emails"].sum() * 0.5, rel=1e-12)
     assert model.deals_won_by_email == int(np.sum(book["state"] == LeadState.WON_BY_EMAIL)) > 0
+
+
+def test_many_leads_at_once_plan_as_one_lead_does():
+    from funnelsim.model.nurture import emails_until_event_array
+
+    rng = np.random.default_rng(5)
+    u = rng.random(20_000)
+    p = np.concatenate([rng.random(19_990) * 0.3, [0.0, 1.0, 0.5, 1e-12, 0.999999, 0.0, 1.0, 0.2, 0.2, 0.7]])
+    many = emails_until_event_array(u, p, 12)
+    assert many.tolist() == [emails_until_event(a, b, 12) for a, b in zip(u.tolist(), p.tolist(), strict=True)]
