@@ -71,10 +71,12 @@ class Nurture:
             )
             return
         days = (ends // self.model.calendar.hours_per_day).astype(np.int64)
-        for day in np.unique(days).tolist():
-            pick = days == day
-            rows = (created[pick], fit[pick], value[pick], channel[pick], emails[pick], ends[pick], won[pick])
-            self._due.setdefault(day, []).append(rows)
+        order = np.argsort(days, kind="stable")
+        days = days[order]
+        columns = [a[order] for a in (created, fit, value, channel, emails, ends, won)]
+        cuts = np.flatnonzero(np.diff(days)) + 1
+        for start, stop in zip([0, *cuts.tolist()], [*cuts.tolist(), len(days)], strict=True):
+            self._due.setdefault(int(days[start]), []).append(tuple(c[start:stop] for c in columns))
 
     def settle(self, day: int) -> None:
         """Book the sealed nurtures whose last email went out today."""
@@ -82,13 +84,15 @@ class Nurture:
         if not due:
             return
         model = self.model
-        for created, fit, value, channel, emails, ends, won in due:
-            model.email_cost += float(emails.sum()) * self.cost_per_email
-            if won.any():
-                model.deals_won_by_email += int(won.sum())
-                model.revenue += float(value[won].sum())
-            state = np.where(won, int(LeadState.WON_BY_EMAIL), int(LeadState.NURTURE_EXHAUSTED))
-            model.book.add_rows(created, fit, np.where(won, value, 0.0), channel, ends, state, emails)
+        created, fit, value, channel, emails, ends, won = (
+            (np.concatenate(c) if len(due) > 1 else c[0]) for c in zip(*due, strict=True)
+        )
+        model.email_cost += float(emails.sum()) * self.cost_per_email
+        if won.any():
+            model.deals_won_by_email += int(won.sum())
+            model.revenue += float(value[won].sum())
+        state = np.where(won, int(LeadState.WON_BY_EMAIL), int(LeadState.NURTURE_EXHAUSTED))
+        model.book.add_rows(created, fit, np.where(won, value, 0.0), channel, ends, state, emails)
 
     def close(self, end: float) -> None:
         """At the horizon: sealed nurtures still running are booked as nurturing, with the emails
