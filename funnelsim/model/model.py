@@ -253,11 +253,10 @@ class FunnelModel(mesa.Model):
             agent[below[replies]] = True
             plans = zip(emails[replies].tolist(), ends[replies].tolist(), strict=True)
             replying = dict(zip(below[replies].tolist(), plans, strict=True))
-        rows = zip(channel.tolist(), created.tolist(), fit.tolist(), score.tolist(), value.tolist(), strict=True)
+        idx = np.flatnonzero(agent)
+        columns = (idx, channel[idx], created[idx], fit[idx], score[idx], value[idx])
         schedule_at = self.clock.schedule_at
-        for i, (c, t, f, s, v) in enumerate(rows):
-            if not agent[i]:
-                continue
+        for i, c, t, f, s, v in zip(*(a.tolist() for a in columns), strict=True):
             lead = Lead(self, c, t, f, s, v)
             lead.luck = luck[i]
             plan = replying.get(i)
