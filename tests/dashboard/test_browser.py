@@ -17,7 +17,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "lead_strategy.yaml"
 ARTIFACTS = Path(os.environ.get("FUNNELSIM_ARTIFACTS", ROOT / "ci-artifacts"))
 CHROMIUM = os.environ.get("FUNNELSIM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

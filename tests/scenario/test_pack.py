@@ -13,7 +13,7 @@ from funnelsim.experiment.pack import pack_files
 from funnelsim.report.pack_table import END, START, replace_block
 from funnelsim.scenario.loader import load_scenario, load_variants
 
-PACK = Path(__file__).resolve().parents[1] / "scenarios"
+PACK = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = {
     "lead_strategy.yaml": ["more_leads", "qualified_leads"],
     "emails.yaml": ["reps_and_email", "email_instead"],

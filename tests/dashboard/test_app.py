@@ -19,7 +19,7 @@ from funnelsim.dashboard.levers import LEVERS  # noqa: E402
 from funnelsim.dashboard.session import Session  # noqa: E402
 from funnelsim.scenario.loader import load_variants  # noqa: E402
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from funnelsim.report import compare_report, crossover_report, output, sensitivi
 from funnelsim.results import daily, kpis, registry
 from funnelsim.results.registry import KPI, KPIS, Kpi, Unit
 from funnelsim.scenario.errors import ScenarioError
+from tests.experiment.test_sweep import SMALL as SWEEP_BASE
 from tests.helpers import baseline
-from tests.test_sweep import SMALL as SWEEP_BASE
 
 SMALL = {"horizon_weeks": 4, "sales": {"teams": [{"name": "ae", "reps": 6}]}}
 

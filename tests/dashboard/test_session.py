@@ -15,7 +15,7 @@ from funnelsim.results.kpis import funnel, response_hours
 from funnelsim.scenario.loader import load_variants
 from tests.helpers import baseline
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def short(weeks: float = 6, **over):

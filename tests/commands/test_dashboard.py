@@ -11,7 +11,7 @@ import pytest
 from funnelsim.cli import build_parser, main
 from funnelsim.commands import dashboard
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def test_the_command_is_registered_with_host_and_port():

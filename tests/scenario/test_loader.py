@@ -710,7 +710,7 @@ def test_update_readme_rewrites_only_the_block(tmp_path, capsys):
 
 
 def test_repository_readme_is_current():
-    readme = Path(__file__).resolve().parents[1] / "README.md"
+    readme = Path(__file__).resolve().parents[2] / "README.md"
     if not readme.exists() or docs.START not in readme.read_text(encoding="utf-8"):
         pytest.skip("README.md has no field reference block yet")
     assert docs.readme_is_current(readme), "run: python -m funnelsim.scenario.docs README.md"

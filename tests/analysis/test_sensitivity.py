@@ -14,7 +14,7 @@ from funnelsim.analysis.sobol import sobol_indices
 from funnelsim.cli import main
 from funnelsim.experiment.samplers import unit_saltelli
 from funnelsim.experiment.sweep import run_sweep
-from tests.test_sweep import GRID, _write
+from tests.experiment.test_sweep import GRID, _write
 
 
 def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
