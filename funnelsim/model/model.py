@@ -347,6 +347,7 @@ class FunnelModel(mesa.Model):
         for rep in self.roster:
             if rep.budget < 0:  # hours borrowed from after the horizon (or after leaving)
                 rep.hours_used += rep.budget
+                rep.budget = 0.0
         for lead in list(self.agents_by_type.get(Lead, [])):
             if lead.entered < 0:  # still in nurture (or a referral yet to arrive)
                 sent = self.nurture.sent_by(lead, end)
