@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from funnelsim.errors import ExecutorFailed, RunFailed, UsageError
+from funnelsim.errors import ExecutorFailed, RunFailed, UsageError, install_hint
 
 # imported once by the fork server, so every worker starts with the model already loaded
 PRELOAD = ["funnelsim.experiment.runner"]
@@ -246,7 +246,7 @@ def connect(scheduler: str) -> DaskCluster:
     try:
         from distributed import Client
     except ImportError:
-        raise UsageError("--scheduler needs Dask: pip install 'funnelsim[distributed]'") from None
+        raise UsageError(f"--scheduler needs Dask; install it with: {install_hint('distributed')}") from None
     try:
         client = Client(scheduler)
     except OSError as exc:
