@@ -83,6 +83,18 @@ class SimulationResult:
         """Mean and 95% confidence interval of every KPI over the replications."""
         return summarise(self.kpis)
 
+    def _repr_html_(self) -> str:
+        from funnelsim.report.notebook import result_html
+
+        return result_html(self)
+
+    def plot(self):
+        """The run's figures (those `run --out` writes), by name; a notebook shows them all."""
+        from funnelsim.report.figures import run_figures
+        from funnelsim.report.notebook import figures
+
+        return figures(run_figures(self, self.scenario.name))
+
 
 def simulate(
     scenario: Scenario,

@@ -220,15 +220,17 @@ FIGURES = (
 )
 
 
+def comparison_figures(cmp) -> dict[str, plt.Figure]:
+    """The comparison's figures by file name, one colour per strategy throughout."""
+    colors = strategy_colors(cmp.names)
+    return {file: draw(cmp, colors) for file, draw, _ in FIGURES}
+
+
 def save_comparison_figures(cmp, out: Path) -> list[tuple[str, str]]:
     """Write the comparison's PNGs into `out`; return (file name, caption) pairs."""
-    colors = strategy_colors(cmp.names)
-    written = []
-    for file, draw, caption in FIGURES:
-        fig = draw(cmp, colors)
+    for file, fig in comparison_figures(cmp).items():
         save(fig, Path(out) / file)
-        written.append((file, caption))
-    return written
+    return [(file, caption) for file, _, caption in FIGURES]
 
 
 # -- the crossover ------------------------------------------------------------------------------

@@ -5,12 +5,14 @@ Sized and lettered to be read on a slide: large fonts, few colours, units on eve
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:  # a notebook keeps its inline backend; elsewhere no display is needed
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -118,8 +120,9 @@ def utilization_figure(reps: pd.DataFrame, title: str):
         return fig
 
 
-def save_run_figures(result, out: Path, title: str) -> list[Path]:
-    """Write the run's PNG figures into `out` and return their paths."""
+def run_figures(result, title: str) -> dict[str, plt.Figure]:
+    """The run's figures by file name: revenue and cost, funnel, utilisation, headcount (and the
+    ramp when anyone was hired)."""
     days = result.scenario.calendar.days_per_week
     figures = {
         "revenue_cost.png": revenue_cost_figure(result.timeseries, title, days),
@@ -130,6 +133,12 @@ def save_run_figures(result, out: Path, title: str) -> list[Path]:
     weekly = result.rep_weekly
     if (weekly["cohort"] >= 0).any():
         figures["ramp.png"] = ramp_figure({title: weekly}, title)
+    return figures
+
+
+def save_run_figures(result, out: Path, title: str) -> list[Path]:
+    """Write the run's PNG figures into `out` and return their paths."""
+    figures = run_figures(result, title)
     paths = []
     for name, fig in figures.items():
         path = out / name
