@@ -7,10 +7,20 @@ The public names are imported on first use, so `import funnelsim` (and `funnelsi
 cheap: pandas, scipy and mesa load only when a simulation is asked for.
 """
 
-from __future__ import annotations
+# Before anything newer: this file parses on Python 3.6 and later (no `from __future__` import),
+# so an older interpreter gets one line and exit status 2 instead of a SyntaxError deeper down.
+import sys
 
-import importlib
-from typing import TYPE_CHECKING, Any
+if sys.version_info < (3, 12):  # noqa: UP036
+    major, minor = sys.version_info[:2]
+    sys.stderr.write(
+        f"funnelsim: error: funnelsim needs Python 3.12 or newer (this is Python {major}.{minor}); "
+        "see Troubleshooting in README.md\n"
+    )
+    raise SystemExit(2)
+
+import importlib  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 __version__ = "0.1.0"
 

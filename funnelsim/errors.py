@@ -6,6 +6,12 @@ Scenario problems have their own `funnelsim.scenario.errors.ScenarioError`, also
 
 from __future__ import annotations
 
+import shlex
+import sys
+from pathlib import Path
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+
 
 class FunnelsimError(Exception):
     """Base of the errors funnelsim raises for the user to read (not bugs)."""
@@ -28,3 +34,11 @@ class RunFailed(FunnelsimError):
 
 class ExecutorFailed(FunnelsimError):
     """The execution layer itself failed (a worker killed, the cluster gone), not a run."""
+
+
+def install_hint(extra: str) -> str:
+    """A command that installs the optional `extra` and works as printed from any folder: this
+    Python's pip, the checkout funnelsim runs from (funnelsim is installed from a checkout)."""
+    if (CHECKOUT / "pyproject.toml").is_file():
+        return f"{shlex.quote(sys.executable)} -m pip install -e {shlex.quote(f'{CHECKOUT}[{extra}]')}"
+    return f"pip install -e '.[{extra}]' in the funnelsim repository folder"

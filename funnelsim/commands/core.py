@@ -8,6 +8,8 @@ from pathlib import Path
 
 from funnelsim.commands.common import execution_options, positive_int, seed, where_to_run
 
+SINGLE_RUN_BAR_AFTER = 2.0  # seconds before a single run's progress bar (by simulated day) appears
+
 
 def register(sub) -> None:
     run = sub.add_parser("run", help="run a scenario and report revenue, cost and rep workload")
@@ -25,6 +27,7 @@ def register(sub) -> None:
     )
     run.add_argument("--out", type=Path, help="write summary.json, Parquet tables and PNG figures here")
     run.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    run.add_argument("--force", action="store_true", help="run even if the estimated memory exceeds what is available")
     run.set_defaults(handler=cmd_run)
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
@@ -36,7 +39,9 @@ def register(sub) -> None:
 
 
 def cmd_run(args) -> int:
+    from funnelsim.experiment.executors import default_workers
     from funnelsim.experiment.runner import simulate
+    from funnelsim.experiment.workload import check_fits
     from funnelsim.report.output import run_document, write_run_outputs
     from funnelsim.report.progress import progress_bar
     from funnelsim.report.tables import dumps, kpi_table
@@ -44,8 +49,17 @@ def cmd_run(args) -> int:
 
     workers, scheduler = where_to_run(args)
     scenario = load_scenario(args.scenario, args.overrides)
-    with progress_bar(args.replications, f"{scenario.name}") as tick:
-        result = simulate(scenario, args.seed, args.replications, workers=workers, progress=tick, scheduler=scheduler)
+    if not args.force and scheduler is None:
+        check_fits(scenario, at_once=min(args.replications, workers or default_workers()))
+    if args.replications == 1:  # one run: a bar by simulated day
+        days = max(1, round(scenario.horizon_weeks * scenario.calendar.days_per_week))
+        with progress_bar(days, scenario.name, unit="day", delay=SINGLE_RUN_BAR_AFTER) as tick:
+            result = simulate(scenario, args.seed, 1, workers=workers, scheduler=scheduler, day_progress=tick)
+    else:
+        with progress_bar(args.replications, f"{scenario.name}") as tick:
+            result = simulate(
+                scenario, args.seed, args.replications, workers=workers, progress=tick, scheduler=scheduler
+            )
     doc = run_document(result)
     if args.out:
         write_run_outputs(result, doc, args.out)

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from funnelsim.commands.common import BAD_INPUT, UsageError
+from funnelsim.errors import install_hint
 
-INSTALL_HINT = "install it with: pip install 'funnelsim[dashboard]'"
+INSTALL_HINT = f"install it with: {install_hint('dashboard')}"
 
 
 def _port(text: str) -> int:

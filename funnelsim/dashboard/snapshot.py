@@ -16,7 +16,7 @@ import pandas as pd
 from funnelsim.model.agents import Lead
 from funnelsim.model.model import FunnelModel
 from funnelsim.report.figures import ramp_curves
-from funnelsim.results.kpis import rep_weekly, stage_passes
+from funnelsim.results.kpis import funnel_label, funnel_steps, rep_weekly, stage_passes
 from funnelsim.results.records import LeadState
 
 UTILISATION_WEEKS = 4
@@ -139,10 +139,8 @@ def live_funnel(model: FunnelModel, book: dict[str, np.ndarray], live: list) -> 
             worked += 1
         for k in range(min(max(lead.step, 0), len(names))):
             passed[k] += 1
-    steps = [("Leads bought", model.leads_created), ("Sent to sales", model.sales_entries), ("Worked by a rep", worked)]
-    for k, name in enumerate(names):
-        steps.append(("Won by a rep" if k == len(names) - 1 else f"Passed {name}", passed[k]))
-    return steps
+    counts = [model.leads_created, model.sales_entries, worked, *passed]
+    return [(funnel_label(step), n) for step, n in zip(funnel_steps(names), counts, strict=True)]
 
 
 def _response_hours(model: FunnelModel, book: dict[str, np.ndarray], live: list) -> np.ndarray:

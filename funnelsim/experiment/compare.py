@@ -217,6 +217,18 @@ class Comparison:
     def differences(self) -> list[Difference]:
         return [self.difference(name, kpi) for name in self.names[1:] for kpi in KPI_NAMES]
 
+    def _repr_html_(self) -> str:
+        from funnelsim.report.notebook import comparison_html
+
+        return comparison_html(self)
+
+    def plot(self):
+        """The comparison's figures (those `compare --out` writes), by name; a notebook shows them all."""
+        from funnelsim.report.compare_figures import comparison_figures
+        from funnelsim.report.notebook import figures
+
+        return figures(comparison_figures(self))
+
     def document(self) -> dict:
         """The `compare --json` document."""
         scenarios = []

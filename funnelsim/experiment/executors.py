@@ -11,10 +11,12 @@ ends local workers at once, keeps every finished result (`Interrupted.finished`)
 
 from __future__ import annotations
 
+import ast
 import multiprocessing
 import os
 import re
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -23,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from funnelsim.errors import ExecutorFailed, RunFailed, UsageError
+from funnelsim.errors import ExecutorFailed, RunFailed, UsageError, install_hint
 
 # imported once by the fork server, so every worker starts with the model already loaded
 PRELOAD = ["funnelsim.experiment.runner"]
@@ -168,6 +170,44 @@ class InProcess(Executor):
         return future
 
 
+def _under_main_guard(tree: ast.Module, line: int) -> bool:
+    """Whether `line` of a module lies in a top-level `if __name__ == "__main__":` block."""
+    for node in tree.body:
+        test = node.test if isinstance(node, ast.If) else None
+        if (
+            isinstance(test, ast.Compare)
+            and isinstance(test.left, ast.Name)
+            and test.left.id == "__name__"
+            and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
+            and node.lineno <= line <= (node.end_lineno or node.lineno)
+        ):
+            return True
+    return False
+
+
+def unguarded_main_call() -> tuple[str, int] | None:
+    """(file, line) of the script's top-level line that led here, if it is not under an
+    `if __name__ == "__main__":` guard: worker processes re-run a script's top level when they
+    start, so such a line would start workers in every worker (and end in BrokenProcessPool)."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or not path or not str(path).endswith(".py"):
+        return None  # an interactive session, a notebook, python -c: nothing is re-run
+    frame = sys._getframe(1)
+    line = None
+    while frame is not None:
+        if frame.f_globals is main.__dict__ and frame.f_code.co_name == "<module>":
+            line = frame.f_lineno
+        frame = frame.f_back
+    if line is None:
+        return None
+    try:
+        tree = ast.parse(Path(path).read_text())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    return None if _under_main_guard(tree, line) else (str(path), line)
+
+
 def _ignore_sigint() -> None:
     # Ctrl-C reaches the whole process group; the parent decides, workers must not die mid-task.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -177,6 +217,13 @@ class LocalProcesses(Executor):
     """Worker processes started from a fork server that has already imported the model."""
 
     def __init__(self, workers: int) -> None:
+        unguarded = unguarded_main_call()
+        if unguarded is not None:
+            file, line = unguarded
+            raise UsageError(
+                f"{Path(file).name}:{line} starts {workers} worker processes, which re-run the script's top level: "
+                'put the script\'s code under `if __name__ == "__main__":` (or use workers=1)'
+            )
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)
         self.workers = workers
@@ -246,7 +293,7 @@ def connect(scheduler: str) -> DaskCluster:
     try:
         from distributed import Client
     except ImportError:
-        raise UsageError("--scheduler needs Dask: pip install 'funnelsim[distributed]'") from None
+        raise UsageError(f"--scheduler needs Dask; install it with: {install_hint('distributed')}") from None
     try:
         client = Client(scheduler)
     except OSError as exc:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from funnelsim.experiment.executors import Executor, open_executor
+from funnelsim.experiment.executors import Executor, InProcess, open_executor
 from funnelsim.experiment.statistics import summarise
 from funnelsim.model.model import FunnelModel
 from funnelsim.model.streams import replication_seeds
@@ -33,8 +33,8 @@ class RunResult:
     rep_weekly: pd.DataFrame
 
 
-def run_once(scenario: Scenario, seed: int) -> RunResult:
-    model = FunnelModel(scenario, rng=seed).run()
+def run_once(scenario: Scenario, seed: int, on_day: Callable[[int], None] | None = None) -> RunResult:
+    model = FunnelModel(scenario, rng=seed).run(on_day)
     return RunResult(
         seed=seed,
         kpis=run_kpis(model),
@@ -83,6 +83,18 @@ class SimulationResult:
         """Mean and 95% confidence interval of every KPI over the replications."""
         return summarise(self.kpis)
 
+    def _repr_html_(self) -> str:
+        from funnelsim.report.notebook import result_html
+
+        return result_html(self)
+
+    def plot(self):
+        """The run's figures (those `run --out` writes), by name; a notebook shows them all."""
+        from funnelsim.report.figures import run_figures
+        from funnelsim.report.notebook import figures
+
+        return figures(run_figures(self, self.scenario.name))
+
 
 def simulate(
     scenario: Scenario,
@@ -92,12 +104,14 @@ def simulate(
     progress: Callable[[int], None] | None = None,
     scheduler: str | None = None,
     executor: Executor | None = None,
+    day_progress: Callable[[int], None] | None = None,
 ) -> SimulationResult:
     """Run `replications` independent replications of `scenario`.
 
     With one replication the run uses `seed` itself (default: the scenario's seed); with more,
     replication i uses the i-th seed spawned from it. Runs go to `executor` if given, else to the
     Dask scheduler at `scheduler`, else to `workers` local processes; results are the same on all.
+    A single replication run here (no executor, no scheduler) calls `day_progress(1)` after each day.
     """
     master = scenario.seed if seed is None else seed
     seeds = [master] if replications == 1 else replication_seeds(master, replications)
@@ -105,6 +119,11 @@ def simulate(
     def describe(i: int) -> str:
         return f"replication {i + 1} of {scenario.name} (seed {seeds[i]})"
 
+    if day_progress is not None and len(seeds) == 1 and scheduler is None and executor is None:
+        executor = InProcess()
+        tasks = [(scenario, seeds[0], day_progress)]
+    else:
+        tasks = [(scenario, s) for s in seeds]
     with open_executor(workers, scheduler, executor, tasks=len(seeds)) as ex:
-        runs = ex.map(run_once, [(scenario, s) for s in seeds], progress, describe=describe)
+        runs = ex.map(run_once, tasks, progress, describe=describe)
     return SimulationResult(scenario, runs)

@@ -9,6 +9,7 @@ event queue (`clock.EventQueue`). The rules of the world are in `agents.py` (and
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import mesa
@@ -297,11 +298,14 @@ class FunnelModel(mesa.Model):
         self.referral_leads += 1
         self.clock.schedule_at(when, referral.arrive)
 
-    def run(self) -> FunnelModel:
-        """Step to the horizon (a whole run makes no cyclic garbage: the collector stays paused)."""
+    def run(self, on_day: Callable[[int], None] | None = None) -> FunnelModel:
+        """Step to the horizon (a whole run makes no cyclic garbage: the collector stays paused);
+        `on_day(1)` after each day, for a progress bar."""
         with _cycle_collector_paused():
             while self.running:
                 self.step()
+                if on_day is not None:
+                    on_day(1)
         return self
 
     # -- marketing -------------------------------------------------------------------------------
@@ -347,6 +351,7 @@ class FunnelModel(mesa.Model):
         for rep in self.roster:
             if rep.budget < 0:  # hours borrowed from after the horizon (or after leaving)
                 rep.hours_used += rep.budget
+                rep.budget = 0.0
         for lead in list(self.agents_by_type.get(Lead, [])):
             if lead.entered < 0:  # still in nurture (or a referral yet to arrive)
                 sent = self.nurture.sent_by(lead, end)

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from funnelsim.experiment.statistics import mean_ci
-from funnelsim.report.compare_report import HEADLINE_KPIS, signed
-from funnelsim.report.figures import PALETTE, STYLE, money, plt
+from funnelsim.report.compare_report import HEADLINE_KPIS, short, signed
+from funnelsim.report.figures import PALETTE, STYLE, UTILISATION_BINS, money, plt, utilisation_percent, won_note
+from funnelsim.results.kpis import WON_BY_A_REP, funnel_label
 from funnelsim.results.registry import Unit, label_of, unit_of
 
 FuncFormatter = plt.matplotlib.ticker.FuncFormatter
@@ -74,10 +75,11 @@ def funnel_figure(cmp, colors):
             values = np.array([m.get(s, np.nan) for s in steps], dtype=float)
             y = y0 + 0.4 - height * (j + 0.5)
             ax.barh(y, values, height=height * 0.92, color=colors[name], label=name)
-            for yy, v in zip(y, values, strict=True):
+            for step, yy, v in zip(steps, y, values, strict=True):
                 if not math.isnan(v):
-                    ax.text(v + top * 0.008, yy, f"{v:,.0f}", va="center", fontsize=11)
-        ax.set_yticks(y0, [s.capitalize() for s in steps])
+                    note = won_note(v, cmp.results[name].kpis, short) if step == WON_BY_A_REP else f"{v:,.0f}"
+                    ax.text(v + top * 0.008, yy, note, va="center", fontsize=11)
+        ax.set_yticks(y0, [funnel_label(s) for s in steps])
         ax.set_xlim(0, top * 1.12)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
         ax.set_xlabel("Leads (mean per replication)")
@@ -88,20 +90,21 @@ def funnel_figure(cmp, colors):
 
 def utilization_figure(cmp, colors):
     """Per-rep share of selling hours used, pooled over replications, as a share of each team's reps."""
-    bins = np.linspace(0, 105, 22)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=WIDE)
         low = 100.0
         for name, res in cmp.results.items():
-            util = np.clip(res.reps["utilization"].dropna().to_numpy() * 100, 0, 104.9)
+            util = utilisation_percent(res.reps)
             if len(util) == 0:
                 continue
             low = min(low, max(0.0, 10 * math.floor(util.min() / 10) - 10))
             weights = np.full(len(util), 100.0 / len(util))
-            ax.hist(util, bins=bins, weights=weights, color=colors[name], alpha=0.22)
-            ax.hist(util, bins=bins, weights=weights, color=colors[name], histtype="step", lw=2.5, label=name)
+            ax.hist(util, bins=UTILISATION_BINS, weights=weights, color=colors[name], alpha=0.22)
+            ax.hist(
+                util, bins=UTILISATION_BINS, weights=weights, color=colors[name], histtype="step", lw=2.5, label=name
+            )
             ax.axvline(util.mean(), color=colors[name], lw=2, ls="--")
-        ax.set_xlim(low, 105)
+        ax.set_xlim(low, 100)
         ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
         ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
         ax.set_xlabel("Share of a rep's selling hours used (dashed: mean)")
@@ -205,22 +208,29 @@ def forest_figure(cmp, colors, kpis=HEADLINE_KPIS, clip: float = 150.0):
 
 FIGURES = (
     ("revenue_over_time.png", revenue_figure, "Cumulative revenue per strategy; bands: 95% CI of the mean."),
-    ("funnel.png", funnel_figure, "Leads reaching each step of the funnel (mean per replication)."),
+    (
+        "funnel.png",
+        funnel_figure,
+        "Leads reaching each step of the funnel (mean per replication); the last bar, deals a rep closed, "
+        "adds the deals email closed alone to give the tables' deals won.",
+    ),
     ("rep_utilization.png", utilization_figure, "Distribution of per-rep utilisation over all replications."),
     ("response_time.png", response_figure, "Speed to lead: share of leads sent to sales tried within a given time."),
     ("differences.png", forest_figure, "KPI differences from the baseline with 95% bootstrap CIs."),
 )
 
 
+def comparison_figures(cmp) -> dict[str, plt.Figure]:
+    """The comparison's figures by file name, one colour per strategy throughout."""
+    colors = strategy_colors(cmp.names)
+    return {file: draw(cmp, colors) for file, draw, _ in FIGURES}
+
+
 def save_comparison_figures(cmp, out: Path) -> list[tuple[str, str]]:
     """Write the comparison's PNGs into `out`; return (file name, caption) pairs."""
-    colors = strategy_colors(cmp.names)
-    written = []
-    for file, draw, caption in FIGURES:
-        fig = draw(cmp, colors)
+    for file, fig in comparison_figures(cmp).items():
         save(fig, Path(out) / file)
-        written.append((file, caption))
-    return written
+    return [(file, caption) for file, _, caption in FIGURES]
 
 
 # -- the crossover ------------------------------------------------------------------------------

@@ -279,13 +279,28 @@ figure { margin: 1.5em 0; } figure img { max-width: 100%; } figcaption { color: 
 """
 
 
-def _html_table(rows: list[list[str]], bold: list[bool] | None = None) -> str:
+def html_table(rows: list[list[str]], bold: list[bool] | None = None) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
     body = []
     for i, r in enumerate(rows[1:]):
         cls = ' class="sig"' if bold and bold[i] else ""
         body.append("<tr>" + "".join(f"<td{cls}>{html.escape(c)}</td>" for c in r) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def html_tables(cmp: Comparison, kpis) -> list[str]:
+    """The means of every strategy, then each strategy's differences from the baseline (significant in bold)."""
+    means = [["KPI", *(f"{n} mean [95% CI]" for n in cmp.names)]]
+    means += [[KPI_LABELS[k], *(mean_cell(cmp, n, k) for n in cmp.names)] for k in kpis]
+    tables = [html_table(means)]
+    for name in cmp.names[1:]:
+        rows = [["KPI", f"{name} - {cmp.baseline} [95% CI]", "p", "finding"]]
+        diffs = [cmp.difference(name, k) for k in kpis]
+        rows += [
+            [KPI_LABELS[d.kpi], diff_cell(d) + f" {mark(d)}".rstrip(), p_text(d.p_value), finding(d)] for d in diffs
+        ]
+        tables.append(html_table(rows, [d.significant for d in diffs]))
+    return tables
 
 
 def html_report(cmp: Comparison, figures: list[tuple[str, str]], folder: Path) -> str:
@@ -300,16 +315,7 @@ def html_report(cmp: Comparison, figures: list[tuple[str, str]], folder: Path) -
     ]
     for title, kpis in (("Headline KPIs", HEADLINE_KPIS), ("All KPIs", KPI_NAMES)):
         parts.append(f"<h2>{title}</h2>")
-        means = [["KPI", *(f"{n} mean [95% CI]" for n in cmp.names)]]
-        means += [[KPI_LABELS[k], *(mean_cell(cmp, n, k) for n in cmp.names)] for k in kpis]
-        parts.append(_html_table(means))
-        for name in cmp.names[1:]:
-            rows = [["KPI", f"{name} - {cmp.baseline} [95% CI]", "p", "finding"]]
-            diffs = [cmp.difference(name, k) for k in kpis]
-            rows += [
-                [KPI_LABELS[d.kpi], diff_cell(d) + f" {mark(d)}".rstrip(), p_text(d.p_value), finding(d)] for d in diffs
-            ]
-            parts.append(_html_table(rows, [d.significant for d in diffs]))
+        parts += html_tables(cmp, kpis)
         if title == "Headline KPIs":
             parts.append("<h2>Figures</h2>")
             for file, caption in figures:

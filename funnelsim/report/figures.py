@@ -5,15 +5,21 @@ Sized and lettered to be read on a slide: large fonts, few colours, units on eve
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:  # a notebook keeps its inline backend; elsewhere no display is needed
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+from funnelsim.report.tables import fmt  # noqa: E402
+from funnelsim.results.kpis import WON_BY_A_REP, funnel_label  # noqa: E402
 
 STYLE = {
     "font.size": 14,
@@ -28,6 +34,7 @@ STYLE = {
     "savefig.dpi": 120,
     "savefig.bbox": "tight",
 }
+UTILISATION_BINS = np.linspace(0, 100, 21)  # 5% wide; the last, [95, 100], includes 100
 PALETTE = ["#1f5fa8", "#d9730d", "#2a9d4b", "#9b3bb0", "#c23b3b", "#5f6b7a"]
 
 
@@ -62,19 +69,26 @@ def revenue_cost_figure(ts: pd.DataFrame, title: str, days_per_week: int = 5):
         return fig
 
 
-def funnel_figure(funnel: pd.DataFrame, title: str):
+def won_note(by_rep: float, kpis: pd.DataFrame, number: Callable[[str, float], str] = fmt, after: str = "") -> str:
+    """The funnel's last bar against the KPI table (whose `number` format it takes): deals won =
+    won by a rep (then `after`) + won by email alone."""
+    email, won = kpis["deals_won_by_email"].mean(), kpis["deals_won"].mean()
+    by_email = number("deals_won_by_email", email)
+    return f"{number('deals_won', by_rep)}{after} + {by_email} by email alone = {number('deals_won', won)} deals won"
+
+
+def funnel_figure(funnel: pd.DataFrame, kpis: pd.DataFrame, title: str):
     """Mean leads reaching each step, with the step-to-step conversion written on each bar."""
     mean = funnel.mean(axis=0)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(10, 5.5))
         y = np.arange(len(mean))[::-1]
         ax.barh(y, mean.to_numpy(), color=PALETTE[0], alpha=0.85)
-        ax.set_yticks(y, [str(s).capitalize() for s in mean.index])
+        ax.set_yticks(y, [funnel_label(str(s)) for s in mean.index])
         top = float(mean.max()) or 1.0
         for i, (yy, v) in enumerate(zip(y, mean.to_numpy(), strict=True)):
-            note = f"{v:,.0f}"
-            if i > 0 and mean.iloc[i - 1] > 0:
-                note += f"  ({v / mean.iloc[i - 1]:.0%} of previous)"
+            share = f"  ({v / mean.iloc[i - 1]:.0%} of previous)" if i > 0 and mean.iloc[i - 1] > 0 else ""
+            note = won_note(v, kpis, after=share) if mean.index[i] == WON_BY_A_REP else f"{v:,.0f}{share}"
             ax.text(v + top * 0.01, yy, note, va="center", fontsize=12)
         ax.set_xlim(0, top * 1.45)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.0f}"))
@@ -83,13 +97,22 @@ def funnel_figure(funnel: pd.DataFrame, title: str):
         return fig
 
 
+def utilisation_percent(reps: pd.DataFrame) -> np.ndarray:
+    """Per-rep utilisation in percent, rounding errors past 100% taken back so no rep falls off
+    the last bin."""
+    return np.clip(reps["utilization"].dropna().to_numpy() * 100, 0, 100)
+
+
 def utilization_figure(reps: pd.DataFrame, title: str):
+    """Per-rep share of selling hours used; hours used never exceed hours available, so the last
+    bin ends at 100% (and holds the reps at exactly 100%)."""
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(10, 5.5))
-        util = reps["utilization"].to_numpy() * 100
-        bins = np.linspace(0, 100, 21)
-        ax.hist(util, bins=bins, color=PALETTE[2], alpha=0.85, edgecolor="white")
+        util = utilisation_percent(reps)
+        ax.hist(util, bins=UTILISATION_BINS, color=PALETTE[2], alpha=0.85, edgecolor="white")
         ax.axvline(np.nanmean(util), color="#333", lw=2, ls="--", label=f"mean {np.nanmean(util):.0f}%")
+        ax.set_xlim(0, 100)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Share of selling hours used (%)")
         ax.set_ylabel("Reps")
         ax.set_title(f"{title}: rep utilisation")
@@ -97,18 +120,25 @@ def utilization_figure(reps: pd.DataFrame, title: str):
         return fig
 
 
-def save_run_figures(result, out: Path, title: str) -> list[Path]:
-    """Write the run's PNG figures into `out` and return their paths."""
+def run_figures(result, title: str) -> dict[str, plt.Figure]:
+    """The run's figures by file name: revenue and cost, funnel, utilisation, headcount (and the
+    ramp when anyone was hired)."""
     days = result.scenario.calendar.days_per_week
     figures = {
         "revenue_cost.png": revenue_cost_figure(result.timeseries, title, days),
-        "funnel.png": funnel_figure(result.funnel, title),
+        "funnel.png": funnel_figure(result.funnel, result.kpis, title),
         "rep_utilization.png": utilization_figure(result.reps, title),
         "headcount.png": headcount_figure(result.timeseries, title, days),
     }
     weekly = result.rep_weekly
     if (weekly["cohort"] >= 0).any():
         figures["ramp.png"] = ramp_figure({title: weekly}, title)
+    return figures
+
+
+def save_run_figures(result, out: Path, title: str) -> list[Path]:
+    """Write the run's PNG figures into `out` and return their paths."""
+    figures = run_figures(result, title)
     paths = []
     for name, fig in figures.items():
         path = out / name

@@ -18,14 +18,15 @@ from funnelsim.results.registry import KPI, Unit
 class Series:
     """One daily column: a model attribute or a function of the model, read at each day's end.
 
-    `kpi` names the registry KPI the series follows day by day (its value at the horizon may be
-    counted differently, e.g. hours of current reps against hours of every rep who worked)."""
+    `kpi` names the registry KPI the series follows day by day; a `cumulative` series never
+    decreases and ends, on the horizon's row, at that KPI's value."""
 
     name: str
     reporter: str | Callable
     kpi: str | None = None
     label: str = ""
     unit: Unit | None = None
+    cumulative: bool = False
 
     @property
     def title(self) -> str:
@@ -36,27 +37,38 @@ class Series:
         return self.unit or (KPI[self.kpi].unit if self.kpi else None)
 
 
+def _hours_used(m) -> float:
+    """Selling hours used by every rep who ever worked, leavers included, so the series never
+    falls when a rep leaves. A task that runs past today's hours counts only up to them: the rest
+    is borrowed from tomorrow (and trimmed at the horizon), so the series never overshoots."""
+    return sum(r.hours_used + min(r.budget, 0.0) for r in m.roster)
+
+
+def _hours_available(m) -> float:
+    return sum(r.hours_available for r in m.roster)
+
+
 def _mean_skill(m) -> float:
     return float(np.mean([r.skill for r in m.reps])) if len(m.reps) else float("nan")
 
 
 DAILY: tuple[Series, ...] = (
     Series("day", "day", label="Working day", unit=Unit.DAYS),
-    Series("leads_created", "leads_created", "leads_created"),
-    Series("mqls", "mqls", "mqls"),
-    Series("sales_entries", "sales_entries", "sales_leads"),
-    Series("deals_won", lambda m: m.deals_won + m.deals_won_by_email, "deals_won"),
-    Series("revenue", "revenue", "revenue"),
-    Series("cost", "cost", "cost"),
+    Series("leads_created", "leads_created", "leads_created", cumulative=True),
+    Series("mqls", "mqls", "mqls", cumulative=True),
+    Series("sales_entries", "sales_entries", "sales_leads", cumulative=True),
+    Series("deals_won", lambda m: m.deals_won + m.deals_won_by_email, "deals_won", cumulative=True),
+    Series("revenue", "revenue", "revenue", cumulative=True),
+    Series("cost", "cost", "cost", cumulative=True),
     Series("profit", "profit", "profit"),
-    Series("rep_hours_used", lambda m: sum(r.hours_used for r in m.reps), "rep_hours_used"),
-    Series("rep_hours_available", lambda m: sum(r.hours_available for r in m.reps), "rep_hours_available"),
+    Series("rep_hours_used", _hours_used, "rep_hours_used", cumulative=True),
+    Series("rep_hours_available", _hours_available, "rep_hours_available", cumulative=True),
     Series("backlog", lambda m: len(m.pool) + sum(len(r.queue) for r in m.reps), "backlog_end"),
     Series("waiting_first_touch", "waiting_first_touch", label="Leads waiting for a first call", unit=Unit.COUNT),
     Series("headcount", lambda m: len(m.reps), "headcount_end"),
-    Series("hires", lambda m: m.people.hires, "hires"),
-    Series("leavers", lambda m: m.people.leavers, "leavers"),
-    Series("refunds", "refunds", "refunds"),
+    Series("hires", lambda m: m.people.hires, "hires", cumulative=True),
+    Series("leavers", lambda m: m.people.leavers, "leavers", cumulative=True),
+    Series("refunds", "refunds", "refunds", cumulative=True),
     Series("trust", lambda m: m.alignment.trust, "trust_end"),
     Series("fit_gain", lambda m: m.alignment.fit_gain, label="Fit gain from alignment", unit=Unit.SHARE),
     Series("mean_skill", _mean_skill, "mean_skill_end"),

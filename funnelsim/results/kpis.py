@@ -33,19 +33,28 @@ def stage_passes(book: dict[str, np.ndarray], n_stages: int) -> list[int]:
     return [int(np.count_nonzero(passed_stage(book, k))) for k in range(n_stages)]
 
 
+# The funnel's last step counts deals a rep closed; deals closed by email alone never reach a rep,
+# so the KPI `deals_won` is this step plus `deals_won_by_email`. Figures say so on the bar.
+WON_BY_A_REP = "won by a rep"
+FUNNEL_LABELS = {"created": "Leads created", "worked": "Worked by a rep"}
+
+
+def funnel_steps(stage_names: list[str]) -> list[str]:
+    """The funnel's steps: created, sent to sales, worked, past each stage but the last, won by a rep."""
+    return ["created", "sent to sales", "worked", *(f"passed {n}" for n in stage_names[:-1]), WON_BY_A_REP]
+
+
+def funnel_label(step: str) -> str:
+    return FUNNEL_LABELS.get(step, step.capitalize())
+
+
 def funnel(model: FunnelModel) -> pd.Series:
-    """How many leads reached each step: created, sent to sales, worked, reached, then each stage."""
+    """How many finished leads reached each step of `funnel_steps`."""
     book = model.book.arrays()
     names = [s.name for s in model.sales.stages]
-    passes = stage_passes(book, len(names))
-    past = {("won" if k == len(names) - 1 else f"passed {name}"): passes[k] for k, name in enumerate(names)}
-    counts = {
-        "created": model.leads_created,
-        "sent to sales": model.sales_entries,
-        "worked": int(np.count_nonzero(book["first_attempt"] >= 0)),
-        **past,
-    }
-    return pd.Series(counts, name="leads")
+    worked = int(np.count_nonzero(book["first_attempt"] >= 0))
+    counts = [model.leads_created, model.sales_entries, worked, *stage_passes(book, len(names))]
+    return pd.Series(dict(zip(funnel_steps(names), counts, strict=True)), name="leads")
 
 
 def rep_table(model: FunnelModel) -> pd.DataFrame:

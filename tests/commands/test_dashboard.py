@@ -10,6 +10,7 @@ import pytest
 
 from funnelsim.cli import build_parser, main
 from funnelsim.commands import dashboard
+from funnelsim.errors import install_hint
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -32,7 +33,7 @@ def test_without_the_extra_it_says_how_to_install(monkeypatch, capsys):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "solara" else real(name, *a))
     assert main(["dashboard", str(SCENARIOS / "baseline.yaml")]) == 2
     err = capsys.readouterr().err
-    assert "pip install 'funnelsim[dashboard]'" in err
+    assert install_hint("dashboard") in err
     assert "Traceback" not in err
 
 

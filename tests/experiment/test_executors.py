@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import signal
@@ -181,3 +182,32 @@ def test_ctrl_c_during_compare_exits_130_without_traceback_or_leftover_workers(t
     while _session_processes(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _session_processes(proc.pid) == []
+
+
+# -- scripts: worker processes re-run a script's top level ----------------------------------------
+UNGUARDED = {
+    "simulate": "s = funnelsim.load_scenario({path!r}, ['horizon_weeks=2'])\n"
+    "funnelsim.simulate(s, replications=2, workers=2)\n",
+    "compare": "s = funnelsim.load_scenario({path!r}, ['horizon_weeks=2'])\n"
+    "funnelsim.compare({{'a': s, 'b': s}}, replications=2, workers=2)\n",
+}
+
+
+@pytest.mark.parametrize("call", sorted(UNGUARDED))
+def test_a_script_without_the_main_guard_fails_at_once_naming_the_fix(tmp_path, call):
+    script = tmp_path / "analysis.py"
+    script.write_text("import funnelsim\n\n" + UNGUARDED[call].format(path=str(ROOT / "scenarios" / "baseline.yaml")))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 1
+    assert last.startswith("funnelsim.errors.UsageError: analysis.py:4 starts 2 worker processes"), last
+    assert 'if __name__ == "__main__":' in last
+    assert "BrokenProcessPool" not in done.stderr and done.stderr.count("Traceback") == 1  # no worker started
+
+
+def test_the_main_guard_is_found_around_the_calling_line():
+    from funnelsim.experiment.executors import _under_main_guard
+
+    tree = ast.parse("import x\n\ndef main():\n    x.run()\n\nif __name__ == '__main__':\n    main()\nx.run()\n")
+    assert _under_main_guard(tree, 7)
+    assert not _under_main_guard(tree, 8) and not _under_main_guard(tree, 4)

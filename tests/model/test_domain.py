@@ -34,7 +34,7 @@ def mean(runs, fn):
         ("lead -> MQL 25-35%", lambda m, f, k: m.mqls / m.leads_created, 0.25, 0.35),
         ("MQL -> SQL 13-26%", lambda m, f, k: f["passed qualify"] / f["sent to sales"], 0.13, 0.26),
         ("SQL -> opportunity 50-62%", lambda m, f, k: f["passed discovery"] / f["passed qualify"], 0.50, 0.62),
-        ("opportunity -> won 15-30%", lambda m, f, k: f["won"] / f["passed discovery"], 0.15, 0.30),
+        ("opportunity -> won 15-30%", lambda m, f, k: f["won by a rep"] / f["passed discovery"], 0.15, 0.30),
         # HBR 2011 audit: 37% of firms responded within an hour
         ("responded within 1 h ~37%", lambda m, f, k: k["response_within_1h_share"], 0.27, 0.47),
         # Bridge Group: median cycle about 60 days at a $25k contract
