@@ -206,6 +206,15 @@ def draw_response(ax: Axes, snaps: list[Snapshot]) -> None:
         ax.legend(frameon=False, loc="best")
 
 
+def ramp_placeholder(snaps: list[Snapshot]) -> str:
+    """What the ramp figure says when it has no curve to draw: why, from the run itself."""
+    hires = max((s.ramp.hires for s in snaps), default=0)
+    if hires == 0:
+        return "No new hires yet.\nTry the growth-spurt lever."
+    who = "1 new hire" if hires == 1 else f"{hires} new hires"
+    return f"{who} so far: too few weeks on the job\nfor a monthly rate. Try the growth-spurt lever."
+
+
 def draw_ramp(ax: Axes, snaps: list[Snapshot]) -> None:
     """One line per group of hires; side by side, each strategy's first group (the growth spurt)."""
     drawn = False
@@ -222,7 +231,7 @@ def draw_ramp(ax: Axes, snaps: list[Snapshot]) -> None:
             c = MUTED if len(snaps) == 1 else colour(i)
             ax.axhline(s.ramp.veterans, color=c, ls="--", lw=2, label="Veterans" if len(snaps) == 1 else None)
     if not drawn:
-        _empty(ax, "No new hires with a month on the job yet.\nTry the growth-spurt lever.")
+        _empty(ax, ramp_placeholder(snaps))
     months = max([int(c.index.max()) for s in snaps for c in s.ramp.curves.values()] + [6])
     ax.set_xlim(0.5, months + 0.5)
     ax.set_xlabel("Months since hire")

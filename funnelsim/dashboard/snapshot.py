@@ -29,6 +29,7 @@ class Ramp:
 
     curves: dict[str, pd.Series] = field(default_factory=dict)
     veterans: float = float("nan")
+    hires: int = 0  # new hires so far, drawn or not (a curve needs enough rep-weeks a month)
 
 
 @dataclass(frozen=True, eq=False)
@@ -200,4 +201,4 @@ def ramp_by_cohort(model: FunnelModel) -> Ramp:
             curves[label] = curve
     if not curves:
         _, level = ramp_curves(weekly)
-    return Ramp(curves, level)
+    return Ramp(curves, level, int(hires["rep_id"].nunique()))

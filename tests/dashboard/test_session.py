@@ -235,3 +235,20 @@ def test_every_figure_renders(days, pair):
         svg = render(spec, snaps)
         assert svg.startswith(b"<?xml") and b"<svg" in svg
     assert render(FIGURES[0], snaps, "png").startswith(b"\x89PNG")
+
+
+def test_ramp_figure_says_why_it_is_empty_after_a_few_backfill_hires():
+    """A year of the baseline brings a few backfill hires: too few rep-weeks a month for a curve,
+    and the figure must not claim there are no new hires."""
+    from funnelsim.dashboard.figures import ramp_placeholder
+    from funnelsim.dashboard.snapshot import ramp_by_cohort
+    from funnelsim.model.model import FunnelModel
+    from funnelsim.scenario.loader import load_scenario
+
+    model = FunnelModel(load_scenario(SCENARIOS / "baseline.yaml"), rng=3).run()
+    ramp = ramp_by_cohort(model)
+    assert model.people.hires >= 1 and ramp.hires == model.people.hires
+    snap = type("S", (), {"ramp": ramp})()
+    text = ramp_placeholder([snap]) if not ramp.curves else ""
+    if not ramp.curves:
+        assert f"{ramp.hires} new hire" in text and "No new hires" not in text
