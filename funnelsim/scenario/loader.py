@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from funnelsim.scenario.errors import Problem, ScenarioError
+from funnelsim.scenario.merge import merge, normalise
 from funnelsim.scenario.messages import problems_from, show
 from funnelsim.scenario.overrides import SET, Override, apply_override, parse_overrides
 from funnelsim.scenario.schema import Scenario
@@ -44,7 +45,7 @@ def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -
 def load_variants(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> dict[str, Scenario]:
     """Load every variant of a file as its own Scenario, keyed by variant name.
 
-    Each variant's mapping is deep-merged over the base; a variant that does not set `name` is
+    Each variant's mapping is merged over the base (`merge`: named lists by name); a variant that does not set `name` is
     named after its key. A file without `variants:` gives `{scenario.name: scenario}`.
     Overrides apply to every variant, after the variant's own changes.
     """
@@ -83,8 +84,12 @@ def load_variants(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -
             problems.append(Problem(loc.file, loc.line, format_path((*prefix, key)), msg))
         if misplaced:
             continue
+        try:
+            merged = merge(base, Source(body, locs))
+        except ScenarioError as exc:
+            problems += [replace(p, path=f"{format_path(prefix)} -> {p.path}") for p in exc.problems]
+            continue
         checked.append(name)
-        merged = merge(base, Source(body, locs))
         if "name" not in body:
             merged.data["name"] = name
         scenario, found = _validate(merged, ovs)
@@ -111,7 +116,7 @@ def _resolve(path: Path, display: str, chain: tuple[tuple[Path, str], ...]) -> S
     """Read `path` and everything it `extends`, merged base-first."""
     source = read_yaml_file(path, display)
     if "extends" not in source.data:
-        return source
+        return normalise(source)
     target = source.data["extends"]
     loc = source.locs[("extends",)]
     source = _without(source, "extends")
@@ -151,46 +156,6 @@ def _without(source: Source, key: str) -> Source:
     data = {k: v for k, v in source.data.items() if k != key}
     locs = {p: loc for p, loc in source.locs.items() if not (p and p[0] == key)}
     return Source(data, locs)
-
-
-def merge(base: Source, over: Source) -> Source:
-    """Deep-merge `over` onto `base`: mappings merge key by key, lists and scalars replace.
-
-    Locations follow the values, so a merged value still points at the file that set it.
-    """
-    locs: dict[FieldPath, Loc] = {}
-    if () in base.locs:
-        locs[()] = base.locs[()]
-    data = _merge(base.data, over.data, (), base.locs, over.locs, locs)
-    return Source(data, locs)
-
-
-def _copy_locs(src: dict[FieldPath, Loc], prefix: FieldPath, dst: dict[FieldPath, Loc]) -> None:
-    n = len(prefix)
-    for p, loc in src.items():
-        if p[:n] == prefix and (n or p):
-            dst[p] = loc
-
-
-def _merge(base: Any, over: Any, path: FieldPath, base_locs: dict, over_locs: dict, out: dict) -> Any:
-    if not (isinstance(base, dict) and isinstance(over, dict)):
-        _copy_locs(over_locs, path, out)
-        return over
-    if path:
-        loc = over_locs.get(path, base_locs.get(path))
-        if loc is not None:
-            out[path] = loc
-    result = {}
-    for key, value in base.items():
-        if key not in over:
-            result[key] = value
-            _copy_locs(base_locs, (*path, key), out)
-    for key, value in over.items():
-        sub = (*path, key)
-        result[key] = _merge(base[key], value, sub, base_locs, over_locs, out) if key in base else value
-        if key not in base:
-            _copy_locs(over_locs, sub, out)
-    return result
 
 
 def _nan_paths(value: Any, path: FieldPath = ()) -> list[FieldPath]:

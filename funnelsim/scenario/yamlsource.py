@@ -33,6 +33,8 @@ from ruamel.yaml.events import (
 from funnelsim.scenario.errors import Problem, ScenarioError
 
 FieldPath = tuple[str | int, ...]
+EVERY = "[*]"
+"""In a field path written by the user (`--set`, sweep files): every item of the list here."""
 
 _CORE = "tag:yaml.org,2002:"
 _MAX_DEPTH = 60
@@ -342,7 +344,9 @@ def format_path(path: FieldPath) -> str:
     """('sales', 'teams', 0, 'reps') -> 'sales.teams[0].reps'."""
     out = ""
     for part in path:
-        if isinstance(part, int):
+        if part == EVERY:
+            out += EVERY
+        elif isinstance(part, int):
             out += f"[{part}]"
         elif not _PLAIN_KEY.fullmatch(part) or not part.isprintable():
             out += f"[{part!r}]"

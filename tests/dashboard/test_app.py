@@ -146,7 +146,7 @@ def test_play_stops_at_the_horizon():
 
 def test_a_bad_file_shows_the_command_line_error_not_a_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("extends: baseline.yaml\nsales:\n  teams:\n    - {name: ae, reps: -3}\n")
+    bad.write_text("extends: baseline.yaml\nsales:\n  teams:\n    - {name: account_executives, reps: -3}\n")
     (tmp_path / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text())
     rc = show(Dashboard(str(bad)))
     page = texts(rc)
