@@ -51,7 +51,37 @@ def scenario_json_schema() -> dict[str, Any]:
             return [fix(v) for v in node]
         return node
 
-    return fix(out)
+    out = fix(out)
+    out["description"] = f"{out.get('description', '')} {FILE_RULES}".strip()
+    out["properties"] = {**LOADER_PROPERTIES, **out["properties"]}
+    return out
+
+
+FILE_RULES = (
+    "A file may build on another with `extends` and hold strategies under `variants`. Both merge "
+    "the same way: mappings key by key; lists of mappings with a `name` (channels, teams, stages) "
+    "item by item, by name, a new name added at the end; `replace: true` in a list's first item "
+    "gives that list whole, and `{name: x, drop: true}` removes item x; other lists and scalars "
+    "replace. A file extending a file with variants inherits them."
+)
+LOADER_PROPERTIES: dict[str, Any] = {
+    "extends": {
+        "title": "Extends",
+        "type": "string",
+        "description": "Path of the scenario file this one builds on, relative to this file.",
+    },
+    "variants": {
+        "title": "Variants",
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": {
+            "type": ["object", "null"],
+            "description": "The fields this strategy changes, merged over the rest of the file "
+            "(named after its key unless it sets `name`; `extends` and `variants` not allowed inside).",
+        },
+        "description": "Strategies to compare, by name; the first is the baseline of `funnelsim compare`.",
+    },
+}
 
 
 def _models(root: type[BaseModel]) -> dict[str, type[BaseModel]]:
