@@ -23,6 +23,12 @@ def register(sub) -> None:
         metavar="PATH=VALUE",
         help="override a field, e.g. --set sales.teams[0].reps=30 (repeatable)",
     )
+    run.add_argument(
+        "--variant",
+        metavar="NAME",
+        help="which strategy of a file with `variants:` to run (required for such a file; "
+        "`funnelsim compare FILE` runs them all)",
+    )
     run.add_argument("--out", type=Path, help="write summary.json, Parquet tables and PNG figures here")
     run.add_argument("--json", action="store_true", help="print JSON instead of a table")
     run.set_defaults(handler=cmd_run)
@@ -36,14 +42,22 @@ def register(sub) -> None:
 
 
 def cmd_run(args) -> int:
+    from funnelsim.errors import UsageError
     from funnelsim.experiment.runner import simulate
     from funnelsim.report.output import run_document, write_run_outputs
     from funnelsim.report.progress import progress_bar
     from funnelsim.report.tables import dumps, kpi_table
-    from funnelsim.scenario.loader import load_scenario
+    from funnelsim.scenario.loader import load_scenario, variant_names
 
     workers, scheduler = where_to_run(args)
-    scenario = load_scenario(args.scenario, args.overrides)
+    names = variant_names(args.scenario) if args.variant is None else []
+    if names:
+        raise UsageError(
+            f"{args.scenario} holds {len(names)} strategies under variants: {', '.join(names)}; "
+            f"run one with --variant NAME (e.g. --variant {names[0]}), or all of them with "
+            f"`funnelsim compare {args.scenario}`"
+        )
+    scenario = load_scenario(args.scenario, args.overrides, variant=args.variant)
     with progress_bar(args.replications, f"{scenario.name}") as tick:
         result = simulate(scenario, args.seed, args.replications, workers=workers, progress=tick, scheduler=scheduler)
     doc = run_document(result)

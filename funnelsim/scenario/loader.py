@@ -7,6 +7,7 @@ Every failure, from a missing file to a bad value three `extends` deep, becomes 
 from __future__ import annotations
 
 import copy
+import difflib
 import math
 import os
 from collections.abc import Sequence
@@ -23,15 +24,19 @@ from funnelsim.scenario.overrides import SET, Override, apply_override, parse_ov
 from funnelsim.scenario.schema import Scenario
 from funnelsim.scenario.yamlsource import FieldPath, Loc, Source, format_path, read_yaml_file
 
-__all__ = ["load_scenario", "load_variants"]
+__all__ = ["load_scenario", "load_variants", "variant_names"]
 
 
-def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenario:
+def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = (), variant: str | None = None) -> Scenario:
     """Load and validate one scenario, applying `--set` overrides.
 
-    A file with `variants:` yields its base (the file without the `variants` key); the variant
-    bodies are not validated here, use `load_variants` for that.
+    `variant` picks one strategy of a file with `variants:` (the others are not validated); a
+    name the file lacks is a ScenarioError listing the names it has. Without `variant`, a file
+    with `variants:` yields its base: the file without the `variants` key, which is none of the
+    strategies (`funnelsim run` refuses to guess; see `variant_names` and `load_variants`).
     """
+    if variant is not None:
+        return load_variants(path, overrides, only=variant)[variant]
     source = _resolve(Path(path), os.fspath(path), ())
     base = _without(source, "variants")
     ovs, problems = parse_overrides(overrides, Scenario)
@@ -42,15 +47,28 @@ def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -
     return scenario
 
 
-def load_variants(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> dict[str, Scenario]:
+def variant_names(path: str | os.PathLike[str]) -> list[str]:
+    """Names of the file's variants (its own and those it inherits), in order; [] if it has none."""
+    variants = _resolve(Path(path), os.fspath(path), ()).data.get("variants")
+    return [str(k) for k in variants] if isinstance(variants, dict) else []
+
+
+def load_variants(
+    path: str | os.PathLike[str], overrides: Sequence[str] = (), only: str | None = None
+) -> dict[str, Scenario]:
     """Load every variant of a file as its own Scenario, keyed by variant name.
 
-    Each variant's mapping is merged over the base (`merge`: named lists by name); a variant that does not set `name` is
-    named after its key. A file without `variants:` gives `{scenario.name: scenario}`.
-    Overrides apply to every variant, after the variant's own changes.
+    Each variant's mapping is merged over the base (`merge`: named lists by name); a variant
+    that does not set `name` is named after its key. A file without `variants:` gives
+    `{scenario.name: scenario}`. Overrides apply to every variant, after the variant's own
+    changes. `only` loads that one variant alone (an error if the file has no such variant).
     """
     source = _resolve(Path(path), os.fspath(path), ())
     ovs, problems = parse_overrides(overrides, Scenario)
+    if only is not None:
+        missing = _missing_variant(source, only, os.fspath(path))
+        if missing is not None:
+            raise ScenarioError([*problems, missing])
     if "variants" not in source.data:
         scenario, found = _validate(source, ovs)
         if problems or found or scenario is None:
@@ -68,6 +86,8 @@ def load_variants(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -
     shared: dict[Problem, list[str]] = {}
     checked: list[str] = []
     for name, body in variants.items():
+        if only is not None and name != only:
+            continue
         prefix: FieldPath = ("variants", name)
         bloc = source.locs.get(prefix, vloc)
         if body is None:
@@ -106,6 +126,20 @@ def load_variants(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -
     if problems:
         raise ScenarioError(_ordered(problems))
     return results
+
+
+def _missing_variant(source: Source, name: str, display: str) -> Problem | None:
+    variants = source.data.get("variants")
+    if isinstance(variants, dict) and name in variants:
+        return None
+    if not isinstance(variants, dict) or not variants:
+        loc = source.locs.get(("variants",), Loc(display, None))
+        return Problem(loc.file, loc.line, "", f"no variant {name!r}: this file has no variants")
+    loc = source.locs[("variants",)]
+    close = difflib.get_close_matches(name, [str(k) for k in variants], n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    listing = ", ".join(str(k) for k in variants)
+    return Problem(loc.file, loc.line, "variants", f"no variant {name!r}; the file has: {listing}{hint}")
 
 
 def _variants(names: list[str]) -> str:
