@@ -83,8 +83,7 @@ def load_variants(
 
     base = _without(source, "variants")
     results: dict[str, Scenario] = {}
-    shared: dict[Problem, list[str]] = {}
-    checked: list[str] = []
+    shared: dict[Problem, None] = {}  # problems located outside the variants: the file's own, shown once
     for name, body in variants.items():
         if only is not None and name != only:
             continue
@@ -109,7 +108,6 @@ def load_variants(
         except ScenarioError as exc:
             problems += [replace(p, path=f"{format_path(prefix)} -> {p.path}") for p in exc.problems]
             continue
-        checked.append(name)
         if "name" not in body:
             merged.data["name"] = name
         scenario, found = _validate(merged, ovs)
@@ -118,11 +116,10 @@ def load_variants(
             if (p.file, p.line) in own:
                 problems.append(replace(p, path=f"{format_path(prefix)} -> {p.path}"))
             else:
-                shared.setdefault(p, []).append(name)
+                shared.setdefault(p, None)
         if scenario is not None:
             results[name] = scenario
-    for p, names in shared.items():
-        problems.append(p if names == checked else replace(p, message=f"{p.message} (in {_variants(names)})"))
+    problems += shared
     if problems:
         raise ScenarioError(_ordered(problems))
     return results
@@ -140,10 +137,6 @@ def _missing_variant(source: Source, name: str, display: str) -> Problem | None:
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     listing = ", ".join(str(k) for k in variants)
     return Problem(loc.file, loc.line, "variants", f"no variant {name!r}; the file has: {listing}{hint}")
-
-
-def _variants(names: list[str]) -> str:
-    return ("variant " if len(names) == 1 else "variants ") + ", ".join(names)
 
 
 def _resolve(path: Path, display: str, chain: tuple[tuple[Path, str], ...]) -> Source:
@@ -192,14 +185,21 @@ def _without(source: Source, key: str) -> Source:
     return Source(data, locs)
 
 
-def _nan_paths(value: Any, path: FieldPath = ()) -> list[FieldPath]:
-    if isinstance(value, float) and math.isnan(value):
-        return [path]
+def _non_finite(value: Any, path: FieldPath = ()) -> list[tuple[FieldPath, float]]:
+    if isinstance(value, float) and not math.isfinite(value):
+        return [(path, value)]
     if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _nan_paths(v, (*path, k))]
+        return [p for k, v in value.items() for p in _non_finite(v, (*path, k))]
     if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _nan_paths(v, (*path, i))]
+        return [p for i, v in enumerate(value) for p in _non_finite(v, (*path, i))]
     return []
+
+
+def _why_not(value: float) -> str:
+    if math.isnan(value):
+        return "got .nan (not-a-number is never a valid value)"
+    sign = "-" if value < 0 else ""
+    return f"got {sign}.inf (infinity is never a valid value; leave an optional bound out for none)"
 
 
 def _validate(source: Source, overrides: list[Override]) -> tuple[Scenario | None, list[Problem]]:
@@ -212,18 +212,32 @@ def _validate(source: Source, overrides: list[Override]) -> tuple[Scenario | Non
     except ValidationError as exc:
         problems += problems_from(exc.errors(include_url=False), source, Scenario)
     reported = {p.path for p in problems}
-    for path in _nan_paths(source.data):
+    for path, value in _non_finite(source.data):
         if format_path(path) not in reported:
             loc = source.where(path) or Loc("<scenario>", None)
             note = f" (in --set {loc.note!r})" if loc.note else ""
-            msg = f"expected a number, got .nan (not-a-number is never a valid value){note}"
+            kind = "a number" if math.isnan(value) else "a finite number"
+            msg = f"expected {kind}, {_why_not(value)}{note}"
             problems.append(Problem(loc.file, loc.line, format_path(path), msg))
     return (None if problems else scenario), _ordered(problems)
 
 
 def _ordered(problems: list[Problem]) -> list[Problem]:
-    """File by file (first mentioned first, `--set` last), in line order: the order a reader fixes them."""
+    """File by file (first mentioned first, `--set` last), in line order: the order a reader fixes them.
+
+    A missing field comes after the file's unknown fields, wherever they are: a misspelt key
+    (`extend:`) is often why another field is missing, so the real cause leads.
+    """
     rank: dict[str, int] = {}
+    last_unknown: dict[str, int] = {}
     for p in problems:
         rank.setdefault(p.file, len(rank))
-    return sorted(problems, key=lambda p: (p.file == SET, rank[p.file], p.line or 0))
+        if p.message.startswith("unknown field"):
+            last_unknown[p.file] = max(last_unknown.get(p.file, 0), p.line or 0)
+
+    def key(p: Problem) -> tuple:
+        missing = p.message.startswith("required field is missing")
+        line = max(p.line or 0, last_unknown.get(p.file, 0)) if missing else p.line or 0
+        return (p.file == SET, rank[p.file], line, missing)
+
+    return sorted(problems, key=key)

@@ -199,6 +199,15 @@ class _Builder:
         return value, size
 
     def scalar(self, ev: ScalarEvent, path: FieldPath) -> Any:
+        value = self._scalar(ev, path)
+        if isinstance(value, float) and math.isinf(value) and not _INF.fullmatch(ev.value.strip()):
+            # A finite literal too large for a float: it would silently read as infinity.
+            msg = f"number {ev.value.strip()} is too large: it would read as infinity (the largest is about 1.8e308)"
+            self.problem(ev.start_mark.line + 1, path, msg)
+            return None
+        return value
+
+    def _scalar(self, ev: ScalarEvent, path: FieldPath) -> Any:
         tag = ev.tag
         if tag is None:
             return resolve_plain(ev.value) if ev.style is None else ev.value
