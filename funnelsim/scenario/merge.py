@@ -115,11 +115,12 @@ class _Merger:
         if over[0].get(REPLACE) is True:
             return self._replaced(over, opath, rpath)
         result: list[Any] = []
-        sources: list[tuple[Any, FieldPath, _Locs]] = []  # where each result item's locations come from
+        # per result item: the overlay item merged into it (None: untouched), its base and overlay paths
+        sources: list[tuple[Any, FieldPath | None, FieldPath | None]] = []
         index = {item.get("name"): i for i, item in enumerate(base)}
         for i, item in enumerate(base):
             result.append(item)
-            sources.append((None, (*bpath, i), self.base_locs))
+            sources.append((None, (*bpath, i), None))
         for j, item in enumerate(over):
             item = {k: v for k, v in item.items() if k != REPLACE}
             name = item.get("name", _ABSENT)
