@@ -98,7 +98,7 @@ def test_bad_scenario_exits_2_with_file_line_and_no_traceback(tmp_path):
         tmp_path,
         "extends: "
         + str(Path("scenarios/baseline.yaml").resolve())
-        + "\nsales:\n  teams:\n    - name: ae\n      reps: 10\n      hours_per_week: -5\n",
+        + "\nsales:\n  teams:\n    - name: account_executives\n      reps: 10\n      hours_per_week: -5\n",
     )
     out = tmp_path / "never"
     proc = subprocess.run(

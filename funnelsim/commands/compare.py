@@ -98,6 +98,12 @@ def register(sub) -> None:
     c.add_argument("--baseline", metavar="NAME")
     c.add_argument("--kpi", type=kpi_name, default="profit", metavar="KPI", help="KPI to plot (default profit)")
     _overrides(c)
+    c.add_argument(
+        "--override-strategy-reps",
+        action="store_true",
+        help="sweep strategies that set their own team size anyway: each gets every size of --reps, "
+        "so a strategy defined by its team size becomes another one (refused without this flag)",
+    )
     c.add_argument("--out", type=Path, help="write crossover.png, crossover.json and crossover.md here")
     c.add_argument("--json", action="store_true")
     c.set_defaults(handler=cmd_crossover)
@@ -191,7 +197,7 @@ def cmd_compare(args) -> int:
 
 # -- crossover ----------------------------------------------------------------------------------
 def cmd_crossover(args) -> int:
-    from funnelsim.experiment.crossover import DEFAULT_SIZES, parse_sizes, sweep_team_sizes
+    from funnelsim.experiment.crossover import DEFAULT_SIZES, check_team_sizes_free, parse_sizes, sweep_team_sizes
     from funnelsim.report.crossover_report import crossover_text, write_crossover
     from funnelsim.report.progress import progress_bar
     from funnelsim.report.tables import dumps
@@ -204,10 +210,20 @@ def cmd_crossover(args) -> int:
         raise UsageError(f"--reps: {err}") from None
     workers, scheduler = where_to_run(args)
     strategies = load_strategies(args.scenarios, args.overrides, args.baseline)
+    if not args.override_strategy_reps:
+        check_team_sizes_free(strategies)
     total = len(sizes) * len(strategies) * args.replications
     with progress_bar(total, "team sizes", delay=2.0) as tick:
         result = sweep_team_sizes(
-            strategies, sizes, args.replications, args.seed, workers, tick, args.kpi, scheduler=scheduler
+            strategies,
+            sizes,
+            args.replications,
+            args.seed,
+            workers,
+            tick,
+            args.kpi,
+            scheduler=scheduler,
+            override_strategy_reps=args.override_strategy_reps,
         )
     if args.out:
         write_crossover(result, args.out)

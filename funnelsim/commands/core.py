@@ -25,6 +25,12 @@ def register(sub) -> None:
         metavar="PATH=VALUE",
         help="override a field, e.g. --set sales.teams[0].reps=30 (repeatable)",
     )
+    run.add_argument(
+        "--variant",
+        metavar="NAME",
+        help="which strategy of a file with `variants:` to run (required for such a file; "
+        "`funnelsim compare FILE` runs them all)",
+    )
     run.add_argument("--out", type=Path, help="write summary.json, Parquet tables and PNG figures here")
     run.add_argument("--json", action="store_true", help="print JSON instead of a table")
     run.add_argument("--force", action="store_true", help="run even if the estimated memory exceeds what is available")
@@ -39,16 +45,24 @@ def register(sub) -> None:
 
 
 def cmd_run(args) -> int:
+    from funnelsim.errors import UsageError
     from funnelsim.experiment.executors import default_workers
     from funnelsim.experiment.runner import simulate
     from funnelsim.experiment.workload import check_fits
     from funnelsim.report.output import run_document, write_run_outputs
     from funnelsim.report.progress import progress_bar
     from funnelsim.report.tables import dumps, kpi_table
-    from funnelsim.scenario.loader import load_scenario
+    from funnelsim.scenario.loader import load_scenario, variant_names
 
     workers, scheduler = where_to_run(args)
-    scenario = load_scenario(args.scenario, args.overrides)
+    names = variant_names(args.scenario) if args.variant is None else []
+    if names:
+        raise UsageError(
+            f"{args.scenario} holds {len(names)} strategies under variants: {', '.join(names)}; "
+            f"run one with --variant NAME (e.g. --variant {names[0]}), or all of them with "
+            f"`funnelsim compare {args.scenario}`"
+        )
+    scenario = load_scenario(args.scenario, args.overrides, variant=args.variant)
     if not args.force and scheduler is None:
         check_fits(scenario, at_once=min(args.replications, workers or default_workers()))
     if args.replications == 1:  # one run: a bar by simulated day

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from funnelsim.errors import UsageError
 from funnelsim.experiment.compare import MIN_REPLICATIONS, Comparison, by_name, check_comparable, strategy_seeds
 from funnelsim.experiment.executors import Executor, open_executor
 from funnelsim.experiment.runner import SimulationResult, run_once
@@ -85,6 +86,33 @@ def sign_changes(x: Sequence[float], y: Sequence[float]) -> list[float]:
     return out
 
 
+def strategies_setting_reps(scenarios: Mapping[str, Scenario]) -> list[str]:
+    """Strategies whose teams' sizes differ from the baseline's (the first): the field a crossover sweeps."""
+    teams = {name: [(t.name, t.reps) for t in s.sales.teams] for name, s in scenarios.items()}
+    base = next(iter(teams.values()))
+    return [name for name, t in teams.items() if t != base]
+
+
+def _team_sizes(scenario: Scenario) -> str:
+    return ", ".join(f"{t.name} {t.reps}" for t in scenario.sales.teams)
+
+
+def check_team_sizes_free(scenarios: Mapping[str, Scenario]) -> None:
+    """Refuse a crossover that would overwrite a strategy defined by its team size."""
+    differ = strategies_setting_reps(scenarios)
+    if not differ:
+        return
+    first = next(iter(scenarios))
+    sizes = "; ".join(f"{n}: {_team_sizes(scenarios[n])}" for n in [first, *differ])
+    raise UsageError(
+        f"{'strategy' if len(differ) == 1 else 'strategies'} {', '.join(differ)} "
+        f"{'sets' if len(differ) == 1 else 'set'} the swept field sales.teams[*].reps (reps per team: {sizes}); "
+        "a crossover gives every strategy the same team size, so it would compare other strategies than "
+        "the file describes. Compare them as they are with `funnelsim compare`, or accept the change with "
+        "--override-strategy-reps (override_strategy_reps=True from Python)"
+    )
+
+
 def _rows(cmp: Comparison, reps: int, kpis: list[str]) -> list[dict]:
     """One row per strategy and KPI at one team size; the baseline's difference is zero by definition."""
     out = []
@@ -120,15 +148,20 @@ def sweep_team_sizes(
     kpi: str = "profit",
     scheduler: str | None = None,
     executor: Executor | None = None,
+    override_strategy_reps: bool = False,
 ) -> Crossover:
     """Compare the strategies at each team size (reps spread over teams as `apply_levers` does).
 
-    Runs go to `executor`, the Dask `scheduler` or `workers` local processes; results do not depend on which.
+    Strategies that differ in team size are refused (UsageError) unless `override_strategy_reps`:
+    the sweep would replace what defines them. Runs go to `executor`, the Dask `scheduler` or
+    `workers` local processes; results do not depend on which.
     """
     if replications < MIN_REPLICATIONS:
         raise ValueError(f"statistics need at least {MIN_REPLICATIONS} replications per point (got {replications})")
     scenarios = by_name(scenarios)
     check_comparable(scenarios)
+    if not override_strategy_reps:
+        check_team_sizes_free(scenarios)
     names = list(scenarios)
     master = next(iter(scenarios.values())).seed if seed is None else seed
     seeds = strategy_seeds(master, 0, replications)

@@ -32,7 +32,7 @@ from funnelsim.results.registry import KPI_NAMES
 from funnelsim.scenario.errors import Problem, ScenarioError
 from funnelsim.scenario.loader import load_scenario
 from funnelsim.scenario.messages import allowed_keys, child_type, is_dist_union, problems_from, show
-from funnelsim.scenario.overrides import parse_path
+from funnelsim.scenario.overrides import expand, parse_path
 from funnelsim.scenario.schema import Scenario
 from funnelsim.scenario.yamlsource import FieldPath, Loc, Source, describe_type, format_path, parse_yaml
 
@@ -68,7 +68,7 @@ def _flow_hint(problem: Problem, text: str) -> Problem:
     """A field path like a[0].b inside [...] or {...} is not plain YAML there: say to quote it."""
     lines = text.splitlines()
     line = lines[problem.line - 1] if problem.line and problem.line <= len(lines) else ""
-    if "flow" in problem.message and re.search(r"\w\[\d+\]", line):
+    if "flow" in problem.message and re.search(r"\w\[(?:\d+|\*)\]", line):
         hint = "; inside [...] or {...} quote field paths that have list items, e.g. 'sales.teams[0].reps'"
         return replace(problem, message=problem.message + hint)
     return problem
@@ -190,12 +190,29 @@ class _Checker:
         return out
 
     # -- field paths ---------------------------------------------------------------------------
-    def field_path(self, text: str, where: FieldPath, base_doc: dict) -> tuple[FieldPath | None, Any, Problem | None]:
-        """Parse a dotted path and check it names one value of the base scenario."""
+    def field_paths(
+        self, text: str, where: FieldPath, base_doc: dict
+    ) -> tuple[list[tuple[FieldPath, Any]], Problem | None]:
+        """Parse a dotted path (`[*]`: every item) and check each value it names in the base scenario."""
         path = parse_path(text.strip())
         if path is None or not path:
-            msg = f"malformed field path {text!r}; expected names joined by '.', list items as [i]"
-            return None, None, self.problem(where, msg)
+            msg = f"malformed field path {text!r}; expected names joined by '.', list items as [i] or [*]"
+            return [], self.problem(where, msg)
+        paths, why = expand(base_doc, path)
+        if why:
+            return [], self.problem(where, why)
+        found = []
+        for concrete in paths:
+            concrete, tp, bad = self._field_path(concrete, where, base_doc)
+            if bad:
+                return [], bad
+            found.append((concrete, tp))
+        return found, None
+
+    def _field_path(
+        self, path: FieldPath, where: FieldPath, base_doc: dict
+    ) -> tuple[FieldPath | None, Any, Problem | None]:
+        """Check that `path` names one value of the base scenario."""
         tp: Any = Scenario
         cur: Any = base_doc
         for n, key in enumerate(path):
@@ -231,12 +248,13 @@ class _Checker:
         locs: dict[FieldPath, Loc] = {}
         for text, value in self.spec.fixed.items():
             where = ("set", text)
-            path, _, bad = self.field_path(text, where, doc)
+            found, bad = self.field_paths(text, where, doc)
             if bad:
                 problems.append(bad)
                 continue
-            set_value(doc, path, value)
-            locs[path] = Loc(self.file, self.line(where))
+            for path, _ in found:
+                set_value(doc, path, copy.deepcopy(value))
+                locs[path] = Loc(self.file, self.line(where))
         if problems:
             return doc, problems
         problems += self._validate(doc, locs, lambda p: p)
@@ -257,25 +275,30 @@ class _Checker:
         seen_paths: dict[FieldPath, str] = {}
         for fixed in self.spec.fixed:
             p = parse_path(fixed.strip())
-            if p:
-                seen_paths[p] = "set"
+            for concrete in expand(base_doc, p)[0] if p else ():
+                seen_paths[concrete] = "set"
         names: dict[str, int] = {}
         for i, spec in enumerate(self.spec.parameters):
             texts = [spec.path] if isinstance(spec.path, str) else list(spec.path)
             paths, types = [], []
             for k, text in enumerate(texts):
                 where = ("parameters", i, "path") if isinstance(spec.path, str) else ("parameters", i, "path", k)
-                path, tp, bad = self.field_path(text, where, base_doc)
+                found, bad = self.field_paths(text, where, base_doc)
                 if bad:
                     problems.append(bad)
+                    texts[k] = None
                     continue
-                if path in seen_paths:
-                    problems.append(self.problem(where, f"{format_path(path)} is already set by {seen_paths[path]}"))
+                taken = [p for p, _ in found if p in seen_paths]
+                if taken:
+                    msg = f"{format_path(taken[0])} is already set by {seen_paths[taken[0]]}"
+                    problems.append(self.problem(where, msg))
+                    texts[k] = None
                     continue
-                seen_paths[path] = f"parameters[{i}]"
-                paths.append(path)
-                types.append(tp)
-            name = spec.name or texts[0].strip()
+                for path, tp in found:
+                    seen_paths[path] = f"parameters[{i}]"
+                    paths.append(path)
+                    types.append(tp)
+            name = spec.name or (spec.path if isinstance(spec.path, str) else spec.path[0]).strip()
             if name in RESERVED:
                 msg = f"name {name!r} is taken by a results column; give the parameter another 'name'"
                 problems.append(self.problem(("parameters", i, "name" if spec.name else "path"), msg))
@@ -283,7 +306,7 @@ class _Checker:
                 msg = f"two parameters are named {name!r} (parameters[{names[name]}] too); give one a 'name'"
                 problems.append(self.problem(("parameters", i), msg))
             names[name] = i
-            if len(paths) != len(texts) or (spec.values is None) == (spec.range is None):
+            if None in texts or (spec.values is None) == (spec.range is None):
                 continue
             kind, bad = self._kind(spec, types, ("parameters", i))
             if bad:

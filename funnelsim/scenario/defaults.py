@@ -6,9 +6,10 @@ A test checks that it equals the bundled YAML file.
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 
-from funnelsim.scenario.schema import Scenario
+from funnelsim.scenario.schema import DEFAULT_STAGES, Scenario
 
 BASELINE = {
     "name": "baseline",
@@ -70,27 +71,7 @@ BASELINE = {
             "hours_per_attempt": 0.25,
             "reach_probability": 0.45,
         },
-        "stages": [
-            {"name": "qualify", "conversion": 0.55, "hours": 0.5},
-            {
-                "name": "discovery",
-                "conversion": 0.45,
-                "hours": {"dist": "triangular", "low": 1, "mode": 1.5, "high": 3},
-                "buyer_delay_days": {"dist": "triangular", "low": 3, "mode": 7, "high": 14},
-            },
-            {
-                "name": "proposal",
-                "conversion": 0.35,
-                "hours": {"dist": "triangular", "low": 2, "mode": 3, "high": 6},
-                "buyer_delay_days": {"dist": "triangular", "low": 5, "mode": 12, "high": 25},
-            },
-            {
-                "name": "negotiation",
-                "conversion": 0.4,
-                "hours": {"dist": "triangular", "low": 1, "mode": 2, "high": 4},
-                "buyer_delay_days": {"dist": "triangular", "low": 5, "mode": 14, "high": 30},
-            },
-        ],
+        "stages": copy.deepcopy(list(DEFAULT_STAGES)),
         "response_curve": {"points": [[0, 1.0], [1, 1.0], [2, 0.142857], [24, 0.016667]]},
         "outcomes": {"fit_elasticity": 1.0, "skill_elasticity": 1.0, "fit_reference": 0.5, "skill_reference": 0.7},
         "deal_value": {"dist": "lognormal", "median": 25_000, "sigma": 0.6},

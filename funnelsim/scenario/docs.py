@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import annotated_types as at
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from pydantic.fields import FieldInfo
 
 from funnelsim.scenario import schema
@@ -31,16 +31,18 @@ END = "<!-- fields:end -->"
 def scenario_json_schema() -> dict[str, Any]:
     """JSON schema of a scenario file (for editors and `funnelsim schema`).
 
-    Distribution fields also accept a bare number, and infinite defaults are dropped so the
-    result serialises as strict JSON.
+    Distribution fields also accept a bare number; defaults made by a factory are included, and
+    infinite defaults are said in words so the result serialises as strict JSON.
     """
     out = schema.Scenario.model_json_schema()
+    _add_factory_defaults(out)
 
     def fix(node: Any) -> Any:
         if isinstance(node, dict):
             node = {k: fix(v) for k, v in node.items()}
             if isinstance(node.get("default"), float) and not math.isfinite(node["default"]):
-                del node["default"]
+                bound = "no upper bound" if node.pop("default") > 0 else "no lower bound"
+                node["description"] = f"{node.get('description', '')} (default: {bound})".lstrip()
             if node.get("discriminator", {}).get("propertyName") == "dist":
                 outer = {k: node.pop(k) for k in ("title", "default", "description") if k in node}
                 node = {**outer, "anyOf": [{"type": "number"}, node]}
@@ -49,7 +51,67 @@ def scenario_json_schema() -> dict[str, Any]:
             return [fix(v) for v in node]
         return node
 
-    return fix(out)
+    out = fix(out)
+    out["description"] = f"{out.get('description', '')} {FILE_RULES}".strip()
+    out["properties"] = {**LOADER_PROPERTIES, **out["properties"]}
+    return out
+
+
+FILE_RULES = (
+    "A file may build on another with `extends` and hold strategies under `variants`. Both merge "
+    "the same way: mappings key by key; lists of mappings with a `name` (channels, teams, stages) "
+    "item by item, by name, a new name added at the end; `replace: true` in a list's first item "
+    "gives that list whole, and `{name: x, drop: true}` removes item x; other lists and scalars "
+    "replace. A file extending a file with variants inherits them."
+)
+LOADER_PROPERTIES: dict[str, Any] = {
+    "extends": {
+        "title": "Extends",
+        "type": "string",
+        "description": "Path of the scenario file this one builds on, relative to this file.",
+    },
+    "variants": {
+        "title": "Variants",
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": {
+            "type": ["object", "null"],
+            "description": "The fields this strategy changes, merged over the rest of the file "
+            "(named after its key unless it sets `name`; `extends` and `variants` not allowed inside).",
+        },
+        "description": "Strategies to compare, by name; the first is the baseline of `funnelsim compare`.",
+    },
+}
+
+
+def _models(root: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    """Every model reachable from `root`, by class name (the keys of the JSON schema's $defs)."""
+    found: dict[str, type[BaseModel]] = {}
+    todo: list[Any] = [root]
+    while todo:
+        tp = todo.pop()
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if tp.__name__ in found:
+                continue
+            found[tp.__name__] = tp
+            todo += [f.annotation for f in tp.model_fields.values()]
+        else:
+            todo += list(get_args(tp))
+    return found
+
+
+def _add_factory_defaults(out: dict[str, Any]) -> None:
+    """Pydantic leaves defaults made by a factory out of the schema; put them in, as JSON."""
+    for name, model in _models(schema.Scenario).items():
+        node = out if model is schema.Scenario else out.get("$defs", {}).get(name)
+        if node is None:
+            continue
+        for key, f in model.model_fields.items():
+            prop = node.get("properties", {}).get(f.alias or key)
+            if prop is None or f.default_factory is None or "default" in prop:
+                continue
+            adapter = TypeAdapter(Annotated[f.annotation, *f.metadata] if f.metadata else f.annotation)
+            prop["default"] = adapter.dump_python(adapter.validate_python(f.default_factory()), mode="json")  # type: ignore[call-arg]
 
 
 def _doc(obj: Any) -> str:

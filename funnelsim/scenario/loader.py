@@ -7,6 +7,7 @@ Every failure, from a missing file to a bad value three `extends` deep, becomes 
 from __future__ import annotations
 
 import copy
+import difflib
 import math
 import os
 from collections.abc import Sequence
@@ -17,20 +18,25 @@ from typing import Any
 from pydantic import ValidationError
 
 from funnelsim.scenario.errors import Problem, ScenarioError
+from funnelsim.scenario.merge import merge, normalise
 from funnelsim.scenario.messages import problems_from, show
 from funnelsim.scenario.overrides import SET, Override, apply_override, parse_overrides
 from funnelsim.scenario.schema import Scenario
 from funnelsim.scenario.yamlsource import FieldPath, Loc, Source, format_path, read_yaml_file
 
-__all__ = ["load_scenario", "load_variants"]
+__all__ = ["load_scenario", "load_variants", "variant_names"]
 
 
-def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenario:
+def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = (), variant: str | None = None) -> Scenario:
     """Load and validate one scenario, applying `--set` overrides.
 
-    A file with `variants:` yields its base (the file without the `variants` key); the variant
-    bodies are not validated here, use `load_variants` for that.
+    `variant` picks one strategy of a file with `variants:` (the others are not validated); a
+    name the file lacks is a ScenarioError listing the names it has. Without `variant`, a file
+    with `variants:` yields its base: the file without the `variants` key, which is none of the
+    strategies (`funnelsim run` refuses to guess; see `variant_names` and `load_variants`).
     """
+    if variant is not None:
+        return load_variants(path, overrides, only=variant)[variant]
     source = _resolve(Path(path), os.fspath(path), ())
     base = _without(source, "variants")
     ovs, problems = parse_overrides(overrides, Scenario)
@@ -41,15 +47,28 @@ def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -
     return scenario
 
 
-def load_variants(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> dict[str, Scenario]:
+def variant_names(path: str | os.PathLike[str]) -> list[str]:
+    """Names of the file's variants (its own and those it inherits), in order; [] if it has none."""
+    variants = _resolve(Path(path), os.fspath(path), ()).data.get("variants")
+    return [str(k) for k in variants] if isinstance(variants, dict) else []
+
+
+def load_variants(
+    path: str | os.PathLike[str], overrides: Sequence[str] = (), only: str | None = None
+) -> dict[str, Scenario]:
     """Load every variant of a file as its own Scenario, keyed by variant name.
 
-    Each variant's mapping is deep-merged over the base; a variant that does not set `name` is
-    named after its key. A file without `variants:` gives `{scenario.name: scenario}`.
-    Overrides apply to every variant, after the variant's own changes.
+    Each variant's mapping is merged over the base (`merge`: named lists by name); a variant
+    that does not set `name` is named after its key. A file without `variants:` gives
+    `{scenario.name: scenario}`. Overrides apply to every variant, after the variant's own
+    changes. `only` loads that one variant alone (an error if the file has no such variant).
     """
     source = _resolve(Path(path), os.fspath(path), ())
     ovs, problems = parse_overrides(overrides, Scenario)
+    if only is not None:
+        missing = _missing_variant(source, only, os.fspath(path))
+        if missing is not None:
+            raise ScenarioError([*problems, missing])
     if "variants" not in source.data:
         scenario, found = _validate(source, ovs)
         if problems or found or scenario is None:
@@ -64,9 +83,10 @@ def load_variants(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -
 
     base = _without(source, "variants")
     results: dict[str, Scenario] = {}
-    shared: dict[Problem, list[str]] = {}
-    checked: list[str] = []
+    shared: dict[Problem, None] = {}  # problems located outside the variants: the file's own, shown once
     for name, body in variants.items():
+        if only is not None and name != only:
+            continue
         prefix: FieldPath = ("variants", name)
         bloc = source.locs.get(prefix, vloc)
         if body is None:
@@ -83,8 +103,11 @@ def load_variants(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -
             problems.append(Problem(loc.file, loc.line, format_path((*prefix, key)), msg))
         if misplaced:
             continue
-        checked.append(name)
-        merged = merge(base, Source(body, locs))
+        try:
+            merged = merge(base, Source(body, locs))
+        except ScenarioError as exc:
+            problems += [replace(p, path=f"{format_path(prefix)} -> {p.path}") for p in exc.problems]
+            continue
         if "name" not in body:
             merged.data["name"] = name
         scenario, found = _validate(merged, ovs)
@@ -93,25 +116,34 @@ def load_variants(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -
             if (p.file, p.line) in own:
                 problems.append(replace(p, path=f"{format_path(prefix)} -> {p.path}"))
             else:
-                shared.setdefault(p, []).append(name)
+                shared.setdefault(p, None)
         if scenario is not None:
             results[name] = scenario
-    for p, names in shared.items():
-        problems.append(p if names == checked else replace(p, message=f"{p.message} (in {_variants(names)})"))
+    problems += shared
     if problems:
         raise ScenarioError(_ordered(problems))
     return results
 
 
-def _variants(names: list[str]) -> str:
-    return ("variant " if len(names) == 1 else "variants ") + ", ".join(names)
+def _missing_variant(source: Source, name: str, display: str) -> Problem | None:
+    variants = source.data.get("variants")
+    if isinstance(variants, dict) and name in variants:
+        return None
+    if not isinstance(variants, dict) or not variants:
+        loc = source.locs.get(("variants",), Loc(display, None))
+        return Problem(loc.file, loc.line, "", f"no variant {name!r}: this file has no variants")
+    loc = source.locs[("variants",)]
+    close = difflib.get_close_matches(name, [str(k) for k in variants], n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    listing = ", ".join(str(k) for k in variants)
+    return Problem(loc.file, loc.line, "variants", f"no variant {name!r}; the file has: {listing}{hint}")
 
 
 def _resolve(path: Path, display: str, chain: tuple[tuple[Path, str], ...]) -> Source:
     """Read `path` and everything it `extends`, merged base-first."""
     source = read_yaml_file(path, display)
     if "extends" not in source.data:
-        return source
+        return normalise(source)
     target = source.data["extends"]
     loc = source.locs[("extends",)]
     source = _without(source, "extends")
@@ -153,54 +185,21 @@ def _without(source: Source, key: str) -> Source:
     return Source(data, locs)
 
 
-def merge(base: Source, over: Source) -> Source:
-    """Deep-merge `over` onto `base`: mappings merge key by key, lists and scalars replace.
-
-    Locations follow the values, so a merged value still points at the file that set it.
-    """
-    locs: dict[FieldPath, Loc] = {}
-    if () in base.locs:
-        locs[()] = base.locs[()]
-    data = _merge(base.data, over.data, (), base.locs, over.locs, locs)
-    return Source(data, locs)
-
-
-def _copy_locs(src: dict[FieldPath, Loc], prefix: FieldPath, dst: dict[FieldPath, Loc]) -> None:
-    n = len(prefix)
-    for p, loc in src.items():
-        if p[:n] == prefix and (n or p):
-            dst[p] = loc
-
-
-def _merge(base: Any, over: Any, path: FieldPath, base_locs: dict, over_locs: dict, out: dict) -> Any:
-    if not (isinstance(base, dict) and isinstance(over, dict)):
-        _copy_locs(over_locs, path, out)
-        return over
-    if path:
-        loc = over_locs.get(path, base_locs.get(path))
-        if loc is not None:
-            out[path] = loc
-    result = {}
-    for key, value in base.items():
-        if key not in over:
-            result[key] = value
-            _copy_locs(base_locs, (*path, key), out)
-    for key, value in over.items():
-        sub = (*path, key)
-        result[key] = _merge(base[key], value, sub, base_locs, over_locs, out) if key in base else value
-        if key not in base:
-            _copy_locs(over_locs, sub, out)
-    return result
-
-
-def _nan_paths(value: Any, path: FieldPath = ()) -> list[FieldPath]:
-    if isinstance(value, float) and math.isnan(value):
-        return [path]
+def _non_finite(value: Any, path: FieldPath = ()) -> list[tuple[FieldPath, float]]:
+    if isinstance(value, float) and not math.isfinite(value):
+        return [(path, value)]
     if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _nan_paths(v, (*path, k))]
+        return [p for k, v in value.items() for p in _non_finite(v, (*path, k))]
     if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _nan_paths(v, (*path, i))]
+        return [p for i, v in enumerate(value) for p in _non_finite(v, (*path, i))]
     return []
+
+
+def _why_not(value: float) -> str:
+    if math.isnan(value):
+        return "got .nan (not-a-number is never a valid value)"
+    sign = "-" if value < 0 else ""
+    return f"got {sign}.inf (infinity is never a valid value; leave an optional bound out for none)"
 
 
 def _validate(source: Source, overrides: list[Override]) -> tuple[Scenario | None, list[Problem]]:
@@ -213,18 +212,32 @@ def _validate(source: Source, overrides: list[Override]) -> tuple[Scenario | Non
     except ValidationError as exc:
         problems += problems_from(exc.errors(include_url=False), source, Scenario)
     reported = {p.path for p in problems}
-    for path in _nan_paths(source.data):
+    for path, value in _non_finite(source.data):
         if format_path(path) not in reported:
             loc = source.where(path) or Loc("<scenario>", None)
             note = f" (in --set {loc.note!r})" if loc.note else ""
-            msg = f"expected a number, got .nan (not-a-number is never a valid value){note}"
+            kind = "a number" if math.isnan(value) else "a finite number"
+            msg = f"expected {kind}, {_why_not(value)}{note}"
             problems.append(Problem(loc.file, loc.line, format_path(path), msg))
     return (None if problems else scenario), _ordered(problems)
 
 
 def _ordered(problems: list[Problem]) -> list[Problem]:
-    """File by file (first mentioned first, `--set` last), in line order: the order a reader fixes them."""
+    """File by file (first mentioned first, `--set` last), in line order: the order a reader fixes them.
+
+    A missing field comes after the file's unknown fields, wherever they are: a misspelt key
+    (`extend:`) is often why another field is missing, so the real cause leads.
+    """
     rank: dict[str, int] = {}
+    last_unknown: dict[str, int] = {}
     for p in problems:
         rank.setdefault(p.file, len(rank))
-    return sorted(problems, key=lambda p: (p.file == SET, rank[p.file], p.line or 0))
+        if p.message.startswith("unknown field"):
+            last_unknown[p.file] = max(last_unknown.get(p.file, 0), p.line or 0)
+
+    def key(p: Problem) -> tuple:
+        missing = p.message.startswith("required field is missing")
+        line = max(p.line or 0, last_unknown.get(p.file, 0)) if missing else p.line or 0
+        return (p.file == SET, rank[p.file], line, missing)
+
+    return sorted(problems, key=key)

@@ -1,12 +1,14 @@
 """`--set path=value` overrides: parsed as YAML 1.2 and validated exactly like file values.
 
 An override may name a field the file left out (it is created), but not one the schema lacks,
-and list items must already exist. Values it sets are located at `--set` so that validation
+and list items must already exist; `[*]` stands for every item of a list
+(`marketing.channels[*].targeting=0.6`). Values it sets are located at `--set` so that validation
 errors quote the override rather than a line of the file.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 from collections.abc import Sequence
@@ -17,10 +19,10 @@ from pydantic import BaseModel
 
 from funnelsim.scenario.errors import Problem, ScenarioError
 from funnelsim.scenario.messages import allowed_keys, child_type
-from funnelsim.scenario.yamlsource import FieldPath, Loc, Source, format_path, parse_yaml
+from funnelsim.scenario.yamlsource import EVERY, FieldPath, Loc, Source, format_path, parse_yaml
 
 SET = "--set"
-_SEGMENT = re.compile(r"([^.\[\]\s=]+)((?:\[\d+\])*)")
+_SEGMENT = re.compile(r"([^.\[\]\s=]+)((?:\[(?:\d+|\*)\])*)")
 
 
 @dataclass(frozen=True)
@@ -39,15 +41,46 @@ def _problem(text: str, path: str, message: str) -> Problem:
 
 
 def parse_path(spec: str) -> FieldPath | None:
-    """'sales.teams[0].reps' -> ('sales', 'teams', 0, 'reps'); None if malformed."""
+    """'sales.teams[0].reps' -> ('sales', 'teams', 0, 'reps'); `[*]` gives EVERY. None if malformed."""
     out: list[str | int] = []
     for part in spec.split("."):
         m = _SEGMENT.fullmatch(part)
         if m is None:
             return None
         out.append(m.group(1))
-        out.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+        out.extend(EVERY if i == "*" else int(i) for i in re.findall(r"\[(\d+|\*)\]", m.group(2)))
     return tuple(out)
+
+
+def expand(data: Any, path: FieldPath) -> tuple[list[FieldPath], str | None]:
+    """The concrete paths `path` names in `data` (each `[*]` becomes every index), or why none."""
+    paths: list[FieldPath] = [()]
+    for key in path:
+        if key != EVERY:
+            paths = [(*p, key) for p in paths]
+            continue
+        out = []
+        for p in paths:
+            cur = _get(data, p)
+            where = format_path(p)
+            if cur is None:
+                return [], f"{where} is not set here, so [*] matches nothing"
+            if not isinstance(cur, list):
+                return [], f"{where} is not a list here, so [*] does not apply"
+            if not cur:
+                return [], f"{where} has no items, so {format_path(path)} sets nothing"
+            out += [(*p, i) for i in range(len(cur))]
+        paths = out
+    return paths, None
+
+
+def _get(data: Any, path: FieldPath) -> Any:
+    for key in path:
+        in_list = isinstance(key, int) and isinstance(data, list) and 0 <= key < len(data)
+        if not (in_list or (isinstance(key, str) and isinstance(data, dict) and key in data)):
+            return None
+        data = data[key]
+    return data
 
 
 def parse_overrides(texts: Sequence[str], root: type[BaseModel]) -> tuple[list[Override], list[Problem]]:
@@ -65,7 +98,7 @@ def parse_overrides(texts: Sequence[str], root: type[BaseModel]) -> tuple[list[O
         spec, raw = text.split("=", 1)
         path = parse_path(spec.strip())
         if path is None:
-            msg = f"malformed field path {spec.strip()!r}; expected names joined by '.', list items as [i]"
+            msg = f"malformed field path {spec.strip()!r}; expected names joined by '.', list items as [i] or [*]"
             problems.append(_problem(text, "", msg))
             continue
         bad = _check_schema(path, root)
@@ -86,11 +119,11 @@ def _check_schema(path: FieldPath, root: type[BaseModel]) -> str | None:
     """Why `path` names no field of the schema (None if it does)."""
     tp: Any = root
     for n, key in enumerate(path):
-        sub = child_type(tp, key)
+        sub = child_type(tp, 0 if key == EVERY and get_origin(tp) is list else key)
         if sub is None:
             where = format_path(path[:n]) or "the top level"
-            if isinstance(key, int):
-                return f"{where} is not a list, so [{key}] does not apply"
+            if isinstance(key, int) or key == EVERY:
+                return f"{where} is not a list, so {format_path((key,))} does not apply"
             if get_origin(tp) is list:
                 return f"{where} is a list; pick an item first, e.g. {where}[0].{key}"
             allowed = allowed_keys(tp, None, at_root=False)
@@ -106,6 +139,15 @@ def _check_schema(path: FieldPath, root: type[BaseModel]) -> str | None:
 
 def apply_override(source: Source, ov: Override) -> Problem | None:
     """Set `ov.value` at `ov.path` inside `source` (in place), creating missing mappings."""
+    if EVERY in ov.path:
+        paths, why = expand(source.data, ov.path)
+        if why:
+            return _problem(ov.text, format_path(ov.path), why)
+        for path in paths:
+            problem = apply_override(source, Override(ov.text, path, copy.deepcopy(ov.value)))
+            if problem is not None:
+                return problem
+        return None
     cur = source.data
     for n, key in enumerate(ov.path):
         here = format_path(ov.path[:n]) or "the top level"

@@ -6,6 +6,7 @@ days; response times (`response_curve`) are calendar hours, as the published fig
 
 from __future__ import annotations
 
+import copy
 from functools import partial
 from typing import Annotated, Literal
 
@@ -200,6 +201,30 @@ class Outcomes(Strict):
     """Skill at which conversions are as configured."""
 
 
+# The calibrated cycle of scenarios/baseline.yaml (sources cited there): MQL -> SQL -> opportunity -> won.
+DEFAULT_STAGES = (
+    {"name": "qualify", "conversion": 0.55, "hours": 0.5},
+    {
+        "name": "discovery",
+        "conversion": 0.45,
+        "hours": {"dist": "triangular", "low": 1, "mode": 1.5, "high": 3},
+        "buyer_delay_days": {"dist": "triangular", "low": 3, "mode": 7, "high": 14},
+    },
+    {
+        "name": "proposal",
+        "conversion": 0.35,
+        "hours": {"dist": "triangular", "low": 2, "mode": 3, "high": 6},
+        "buyer_delay_days": {"dist": "triangular", "low": 5, "mode": 12, "high": 25},
+    },
+    {
+        "name": "negotiation",
+        "conversion": 0.4,
+        "hours": {"dist": "triangular", "low": 1, "mode": 2, "high": 4},
+        "buyer_delay_days": {"dist": "triangular", "low": 5, "mode": 14, "high": 30},
+    },
+)
+
+
 class Sales(Strict):
     teams: Annotated[list[Team], Field(min_length=1)]
     """Teams of reps."""
@@ -208,8 +233,11 @@ class Sales(Strict):
     prioritisation: Prioritisation = "fifo"
     """Which ready task a rep takes first: fifo, newest_first (speed to lead) or highest_value."""
     contact: Contact = Contact()
-    stages: Annotated[list[Stage], Field(min_length=1)]
-    """The sales cycle after contact; the first stage happens in the call that reaches the lead."""
+    stages: Annotated[list[Stage], Field(min_length=1)] = Field(
+        default_factory=lambda: copy.deepcopy(list(DEFAULT_STAGES))
+    )
+    """The sales cycle after contact; the first stage happens in the call that reaches the lead.
+    Default: the calibrated four stages of scenarios/baseline.yaml."""
     response_curve: ResponseCurve = ResponseCurve(points=HBR_2011_CURVE)
     outcomes: Outcomes = Outcomes()
     deal_value: NonNegDist = Field(default_factory=lambda: {"dist": "lognormal", "median": 25_000, "sigma": 0.6})

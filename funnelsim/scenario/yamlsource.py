@@ -33,6 +33,8 @@ from ruamel.yaml.events import (
 from funnelsim.scenario.errors import Problem, ScenarioError
 
 FieldPath = tuple[str | int, ...]
+EVERY = "[*]"
+"""In a field path written by the user (`--set`, sweep files): every item of the list here."""
 
 _CORE = "tag:yaml.org,2002:"
 _MAX_DEPTH = 60
@@ -197,6 +199,15 @@ class _Builder:
         return value, size
 
     def scalar(self, ev: ScalarEvent, path: FieldPath) -> Any:
+        value = self._scalar(ev, path)
+        if isinstance(value, float) and math.isinf(value) and not _INF.fullmatch(ev.value.strip()):
+            # A finite literal too large for a float: it would silently read as infinity.
+            msg = f"number {ev.value.strip()} is too large: it would read as infinity (the largest is about 1.8e308)"
+            self.problem(ev.start_mark.line + 1, path, msg)
+            return None
+        return value
+
+    def _scalar(self, ev: ScalarEvent, path: FieldPath) -> Any:
         tag = ev.tag
         if tag is None:
             return resolve_plain(ev.value) if ev.style is None else ev.value
@@ -342,7 +353,9 @@ def format_path(path: FieldPath) -> str:
     """('sales', 'teams', 0, 'reps') -> 'sales.teams[0].reps'."""
     out = ""
     for part in path:
-        if isinstance(part, int):
+        if part == EVERY:
+            out += EVERY
+        elif isinstance(part, int):
             out += f"[{part}]"
         elif not _PLAIN_KEY.fullmatch(part) or not part.isprintable():
             out += f"[{part!r}]"

@@ -146,7 +146,7 @@ def test_play_stops_at_the_horizon():
 
 def test_a_bad_file_shows_the_command_line_error_not_a_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("extends: baseline.yaml\nsales:\n  teams:\n    - {name: ae, reps: -3}\n")
+    bad.write_text("extends: baseline.yaml\nsales:\n  teams:\n    - {name: account_executives, reps: -3}\n")
     (tmp_path / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text())
     rc = show(Dashboard(str(bad)))
     page = texts(rc)
@@ -154,6 +154,18 @@ def test_a_bad_file_shows_the_command_line_error_not_a_traceback(tmp_path):
     assert f"{bad}:4: sales.teams[0].reps" in page
     assert "Traceback" not in page
     assert not images(rc)
+
+
+def test_an_error_of_the_base_file_is_not_said_to_be_in_a_variant(tmp_path):
+    (tmp_path / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text())
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "extends: baseline.yaml\nsales:\n  teams:\n    - {name: account_executives, reps: -3}\n"
+        "variants:\n  a: {}\n  b:\n    sales:\n      teams: [{name: account_executives, reps: 4}]\n"
+    )
+    page = texts(show(Dashboard(str(bad))))
+    assert f"{bad}:4: sales.teams[0].reps: must be at least 0 (got -3)" in page
+    assert "(in variant" not in page
 
 
 def test_files_with_variants_offer_each_strategy():

@@ -308,6 +308,22 @@ def test_a_point_whose_values_clash_is_recorded_as_errors(tmp_path: Path):
     assert "channel names must be unique" in bad["error"]
 
 
+def test_star_in_a_path_stands_for_every_item(tmp_path: Path):
+    explicit = load_sweep(_write(tmp_path, GRID))
+    star = GRID.replace(
+        "path:\n      - marketing.channels[0].targeting\n      - marketing.channels[1].targeting\n",
+        "path: marketing.channels[*].targeting\n",
+    )
+    assert star != GRID
+    wild = load_sweep(_write(tmp_path, star + "set:\n  sales.teams[*].selling_share: 0.4\n", "star.yaml"))
+    assert wild.parameters[1].paths == explicit.parameters[1].paths
+    assert wild.parameters[1].paths == (
+        ("marketing", "channels", 0, "targeting"),
+        ("marketing", "channels", 1, "targeting"),
+    )
+    assert wild.base_doc["sales"]["teams"][0]["selling_share"] == 0.4
+
+
 # -- bad files -----------------------------------------------------------------------------------
 BAD = [
     ("parameters:\n  - {path: 'sales.teams[0].repz', values: [1]}\n", 3, "unknown field 'repz'", "did you mean 'reps'"),
@@ -337,6 +353,20 @@ BAD = [
         "sampler",
     ),
     ("parameters:\n  - {path: sales.teams[0].reps, values: [1]}\n", 3, "invalid YAML", "quote field paths"),
+    ("parameters:\n  - {path: 'sales.routing[*]', values: [1]}\n", 3, "sales.routing is not a list", "[*]"),
+    (
+        "parameters:\n  - {path: 'marketing.channels[*].targeting', range: [0, 1.5], steps: 2}\n",
+        3,
+        "marketing.channels[1].targeting = 1.5: must be at most 0.95",
+        "",
+    ),
+    (
+        "parameters:\n  - {path: 'marketing.channels[*].targeting', values: [0.1]}\n"
+        "  - {path: 'marketing.channels[1].targeting', values: [0.2]}\n",
+        4,
+        "marketing.channels[1].targeting is already set by parameters[0]",
+        "",
+    ),
     (
         "set:\n  sales.teams[0].reps: -3\nparameters:\n  - {path: 'sales.routing', values: [pool]}\n",
         3,

@@ -387,7 +387,7 @@ def test_extends_deep_merges(tmp_path):
     s = load_scenario(child)
     assert s.seed == 5
     assert (s.calendar.hours_per_day, s.calendar.days_per_week) == (6, 4)  # mappings merge
-    assert [t.name for t in s.sales.teams] == ["sdr"]  # lists replace
+    assert [t.name for t in s.sales.teams] == ["ae", "sdr"]  # named lists merge by name: a new name is added
     assert s.sales.stages[0].name == "qualify"  # untouched keys kept
 
 
@@ -431,7 +431,7 @@ def test_extends_not_a_path(tmp_path):
 
 def test_extends_lines_point_into_the_file_that_set_the_value(tmp_path):
     base = write(tmp_path, edited("conversion: 0.3", "conversion: 1.5", BASE), "base.yaml")
-    child = write(tmp_path, "extends: base.yaml\n\nsales:\n  teams: [{name: x, reps: -3}]\n", "child.yaml")
+    child = write(tmp_path, "extends: base.yaml\n\nsales:\n  teams: [{name: ae, reps: -3}]\n", "child.yaml")
     err = error_of(child)
     assert_problem(err, f"{base}:11: sales.stages[0].conversion: must be at most 1 (got 1.5)")
     assert_problem(err, f"{child}:4: sales.teams[0].reps: must be at least 0 (got -3)")
@@ -520,6 +520,28 @@ def test_override_and_file_problems_together(tmp_path):
     path = write(tmp_path, edited("reps: 3", "reps: -3"))
     err = error_of(path, ("seed=-1", "nonsense"))
     assert [p.file for p in err.problems] == [str(path), "--set", "--set"]
+
+
+def test_override_star_sets_every_item(tmp_path):
+    path = write(
+        tmp_path,
+        edited("      leads_per_week: 100\n", "      leads_per_week: 100\n    - {name: ads, leads_per_week: 5}\n"),
+    )
+    s = load_scenario(path, ["marketing.channels[*].targeting=0.6"])
+    assert [c.targeting for c in s.marketing.channels] == [0.6, 0.6]
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("marketing.channels[*].targeting=2", "--set: marketing.channels[0].targeting: must be at most 0.95 (got 2)"),
+        ("seed[*]=1", "--set: seed[*]: seed is not a list, so [*] does not apply"),
+        ("people.hiring.cohorts[*].reps=1", "people.hiring.cohorts is not set here, so [*] matches nothing"),
+        ("marketing.channels[*].nme=1", "unknown field 'nme' in marketing.channels[*]"),
+    ],
+)
+def test_bad_star_overrides(tmp_path, override, expected):
+    assert_problem(error_of(write(tmp_path, MINIMAL), (override,)), expected)
 
 
 # --- variants --------------------------------------------------------------------------------
