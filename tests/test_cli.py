@@ -205,3 +205,16 @@ def test_help_imports_no_heavy_module():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_readme_lists_exactly_what_run_out_writes(tmp_path):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index("`--out DIR` writes `summary.json`")
+    paragraph = readme[start : readme.index("\n\n", start)]
+    listed = set(re.findall(r"`([a-z_]+\.(?:json|parquet|png))`", paragraph))
+    out = tmp_path / "out"
+    args = ["run", "scenarios/growth_spurt.yaml", "--variant", "mentoring", "--set", "horizon_weeks=20"]
+    assert main([*args, "--out", str(out)]) == 0
+    written = {p.name for p in out.iterdir()}
+    assert "ramp.png" in written  # the growth spurt hires, so every listed file is expected
+    assert written == listed
