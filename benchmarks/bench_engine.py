@@ -1,6 +1,7 @@
 """Every target of the engine work, side by side for two checkouts: before, after and their ratio.
 
-    python benchmarks/bench_engine.py                                  # before=/work/before, after=this checkout
+    git worktree add ../before 26d301b && (cd ../before && python3 -m venv .venv && .venv/bin/pip install -q -e .)
+    python benchmarks/bench_engine.py                                  # before=../before, after=this checkout
     python benchmarks/bench_engine.py --before A --after B --repeat 5
     python benchmarks/bench_engine.py --scale                          # also the 100x run (minutes)
     python benchmarks/bench_engine.py --only simulate replay           # a subset
@@ -314,7 +315,7 @@ def load() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", type=Path, default=Path("/work/before"))
+    parser.add_argument("--before", type=Path, default=ROOT.parent / "before", help="the checkout to compare with")
     parser.add_argument("--after", type=Path, default=ROOT)
     parser.add_argument("--repeat", type=int, default=3, help="runs of compare and of the replay (best kept)")
     parser.add_argument("--help-runs", type=int, default=10)
