@@ -53,6 +53,13 @@ def effect(value: float, reference: float, elasticity: float) -> float:
     return (max(value, 1e-9) / reference) ** elasticity
 
 
+def effect_many(values: np.ndarray, reference: float, elasticity: float) -> np.ndarray:
+    """`effect` for many values at once."""
+    if elasticity == 0.0:
+        return np.ones(len(values))
+    return (np.maximum(values, 1e-9) / reference) ** elasticity
+
+
 def conversion(base: float, fit_effect: float, skill_effect: float, interest: float = 1.0) -> float:
     """Probability of passing a stage, capped below certainty."""
     return min(0.99 if base < 1.0 else 1.0, base * fit_effect * skill_effect * interest)

@@ -73,7 +73,12 @@ class LuckDrawer:
         self.hours_per_day = hours_per_day
 
     def draw(self, n: int) -> list[array]:
-        """One typed array per lead (8 bytes a number instead of a 32-byte float object).
+        """One typed array per lead (8 bytes a number instead of a 32-byte float object)."""
+        block, width = self.draw_block(n), self.layout.width
+        return [block[i * width : (i + 1) * width] for i in range(n)]
+
+    def draw_block(self, n: int) -> array:
+        """The luck of `n` leads, lead after lead, `layout.width` numbers each.
 
         The uniforms come in the order the layout lists them (reach, outcome, then patience,
         trust, refund, refund time, referral from one stream; attempt hours, stage hours and
@@ -87,6 +92,4 @@ class LuckDrawer:
         cols += [self.stage_hours[k].ppf(dur[:, a + k])[:, None] for k in range(s)]
         cols += [self.buyer_delays[k].ppf(dur[:, a + s + k])[:, None] * h for k in range(s)]
         cols.append(u[:, a + s :])
-        flat = array("d", np.hstack(cols).tobytes())
-        width = self.layout.width
-        return [flat[i * width : (i + 1) * width] for i in range(n)]
+        return array("d", np.hstack(cols).tobytes())

@@ -9,6 +9,7 @@ event queue (`clock.EventQueue`). The rules of the world are in `agents.py` (and
 from __future__ import annotations
 
 import gc
+from array import array
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -162,9 +163,6 @@ class FunnelModel(mesa.Model):
     def handovers(self) -> int:
         return self.desk.handovers
 
-    def rep_leaves(self, rep: Rep) -> None:
-        rep.leave(self.day)
-
     @property
     def now(self) -> float:
         """The current business time (hours since the first working morning)."""
@@ -241,6 +239,7 @@ class FunnelModel(mesa.Model):
         channel = np.concatenate([np.full(len(b.times), b.channel, dtype=np.int64) for b in batches])
         created, fit, score, value = (np.concatenate([getattr(b, k) for b in batches]) for k in Purchase._fields[1:])
         luck, nurture_luck = self.draw_luck(len(created))
+        width = self.layout.width
         agent = score >= self.marketing.mql_threshold
         below = np.flatnonzero(~agent)
         replying: dict[int, tuple[int, float]] = {}  # lead index: (emails, when it replies)
@@ -259,18 +258,19 @@ class FunnelModel(mesa.Model):
         schedule_at = self.clock.schedule_at
         for i, c, t, f, s, v in zip(*(a.tolist() for a in columns), strict=True):
             lead = Lead(self, c, t, f, s, v)
-            lead.luck = luck[i]
+            lead.luck = luck[i * width : (i + 1) * width]  # only agents need theirs
             plan = replying.get(i)
             if plan is None:
                 schedule_at(t, lead.arrive)
             else:
                 self.nurture.follow(lead, t, *plan)
 
-    def draw_luck(self, n: int) -> tuple[list, np.ndarray]:
-        """The luck of `n` leads bought today, in one batch: every lead, MQL or not, agent or not,
-        so the streams stay in step when only the MQL threshold or the team changes. A lead that
-        reaches sales through nurture keeps the luck it was bought with."""
-        return self.luck.draw(n), self.streams.nurture.random((n, 2))
+    def draw_luck(self, n: int) -> tuple[array, np.ndarray]:
+        """The luck of `n` leads bought today, in one batch (lead after lead, `layout.width`
+        numbers each) and their nurture uniforms: every lead, MQL or not, agent or not, so the
+        streams stay in step when only the MQL threshold or the team changes. A lead that reaches
+        sales through nurture keeps the luck it was bought with."""
+        return self.luck.draw_block(n), self.streams.nurture.random((n, 2))
 
     def end_day(self) -> None:
         """Sealed nurtures that ended today and salaries are booked; the weekly record; at the

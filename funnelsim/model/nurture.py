@@ -8,12 +8,11 @@ scheduled per lead, not one per email.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from funnelsim.model.curves import effect
+from funnelsim.model.curves import effect_many
 from funnelsim.results.records import LeadState
 
 if TYPE_CHECKING:
@@ -50,7 +49,7 @@ class Nurture:
         if not self.enabled:
             return np.zeros(n, dtype=np.int64), created.copy(), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         outcomes = self.model.outcomes
-        fe = effect_array(fit, outcomes.fit_reference, outcomes.fit_elasticity)
+        fe = effect_many(fit, outcomes.fit_reference, outcomes.fit_elasticity)
         p_close = np.minimum(1.0, self.close_probability * fe)
         p_engage = np.minimum(1.0, self.engage_probability * fe)
         emails = emails_until_event_array(luck[:, 0], np.minimum(1.0, p_close + p_engage), self.max_emails)
@@ -108,34 +107,20 @@ class Nurture:
         self._due.clear()
 
     # -- one lead, an agent -------------------------------------------------------------------------
-    def follow(self, lead: Lead, now: float, emails: int, when: float) -> None:
-        """A lead planned to reply: its emails go out until `when`, then it goes to sales."""
+    def follow(self, lead: Lead, now: float, emails: int, when: float, result: LeadState | None = None) -> None:
+        """An agent's planned nurture: its emails go out until `when`; then it goes to sales
+        (`result` None: it replies), buys, or gives up."""
         lead.ready = now
-        lead.emails = emails
-        lead.nurture_result = None
+        lead.emails = emails  # planned; billed when the nurture ends
+        lead.nurture_result = result
         self.model.clock.schedule_at(when, lead.end_nurture)
 
     def start(self, lead: Lead, now: float) -> None:
-        """Plan one agent's emails until it replies, buys, or the series runs out (a referral
-        below the threshold)."""
-        outcomes = self.model.outcomes
-        fe = effect(lead.fit, outcomes.fit_reference, outcomes.fit_elasticity)
-        p_close = min(1.0, self.close_probability * fe)
-        p_engage = min(1.0, self.engage_probability * fe)
-        u_when, u_what = lead.nurture_luck
+        """Plan one agent's nurture (a referral below the threshold), as `plan` does for many."""
+        emails, ends, won, replies = self.plan(np.array([lead.fit]), np.array([lead.nurture_luck]), np.array([now]))
         lead.nurture_luck = None  # used up
-        emails = emails_until_event(u_when, min(1.0, p_close + p_engage), self.max_emails)
-        lead.ready = now
-        if emails > self.max_emails:
-            lead.nurture_result = LeadState.NURTURE_EXHAUSTED
-            emails = self.max_emails
-            when = now + emails * self.interval
-        else:
-            won = u_what * (p_close + p_engage) < p_close
-            lead.nurture_result = LeadState.WON_BY_EMAIL if won else None
-            when = now + (emails - 1) * self.interval
-        lead.emails = emails  # planned; billed when the nurture ends
-        self.model.clock.schedule_at(when, lead.end_nurture)
+        result = None if replies[0] else LeadState.WON_BY_EMAIL if won[0] else LeadState.NURTURE_EXHAUSTED
+        self.follow(lead, now, int(emails[0]), float(ends[0]), result)
 
     def end(self, lead: Lead) -> None:
         """An agent's last planned email: the lead buys, gives up, or goes to sales."""
@@ -158,25 +143,9 @@ class Nurture:
         return min(lead.emails, int((end - lead.ready) // self.interval) + 1)
 
 
-def emails_until_event(u: float, p_event: float, max_emails: int) -> int:
-    """Emails sent before the lead replies or buys (geometric by inverse transform), or max+1."""
-    if p_event <= 0.0:
-        return max_emails + 1
-    if p_event >= 1.0:
-        return 1
-    return max(1, math.ceil(math.log1p(-u) / math.log1p(-p_event)))
-
-
 def emails_until_event_array(u: np.ndarray, p_event: np.ndarray, max_emails: int) -> np.ndarray:
-    """`emails_until_event` for many leads at once."""
+    """Emails sent before each lead replies or buys (geometric by inverse transform), or max+1."""
     with np.errstate(divide="ignore", invalid="ignore"):
         k = np.ceil(np.log1p(-u) / np.log1p(-p_event))
     k = np.where(p_event <= 0.0, max_emails + 1, np.where(p_event >= 1.0, 1, np.maximum(1, k)))
     return k.astype(np.int64)
-
-
-def effect_array(value: np.ndarray, reference: float, elasticity: float) -> np.ndarray:
-    """`curves.effect` for many values at once."""
-    if elasticity == 0.0:
-        return np.ones(len(value))
-    return (np.maximum(value, 1e-9) / reference) ** elasticity

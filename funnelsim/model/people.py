@@ -147,7 +147,7 @@ class PeopleDynamics:
                     self._end_mentoring(rep.mentee)
                 if rep.mentor is not None:
                     self._end_mentoring(rep)
-                model.rep_leaves(rep)
+                rep.leave(day)
                 if self.cfg.attrition.backfill:
                     self._plan(day + round(self.cfg.hiring.time_to_hire_weeks * self.days_per_week), rep.team_index)
 

@@ -18,7 +18,8 @@ class Recording(FunnelModel):
 
     def draw_luck(self, n):
         luck, nurture_luck = super().draw_luck(n)
-        self.given += [(tuple(a), tuple(b)) for a, b in zip(luck, nurture_luck.tolist(), strict=True)]
+        w = self.layout.width
+        self.given += [(tuple(luck[i * w : (i + 1) * w]), tuple(u)) for i, u in enumerate(nurture_luck.tolist())]
         return luck, nurture_luck
 
 

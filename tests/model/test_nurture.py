@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from funnelsim.model.model import FunnelModel
-from funnelsim.model.nurture import emails_until_event
+from funnelsim.model.nurture import emails_until_event_array
 from funnelsim.results.records import LeadState
 from tests.helpers import baseline
 
@@ -18,11 +18,11 @@ P_ENGAGE, P_CLOSE, MAX = 0.06, 0.02, 6
 def test_emails_until_event_is_geometric():
     rng = np.random.default_rng(1)
     p = 0.1
-    k = np.array([emails_until_event(u, p, 10_000) for u in rng.random(50_000)])
+    k = emails_until_event_array(rng.random(50_000), np.full(50_000, p), 10_000)
     assert k.min() == 1
     assert k.mean() == pytest.approx(1 / p, rel=0.02)
     assert np.mean(k == 1) == pytest.approx(p, abs=0.005)
-    assert emails_until_event(0.3, 0.0, 5) == 6 and emails_until_event(0.3, 1.0, 5) == 1
+    assert emails_until_event_array(np.array([0.3, 0.3]), np.array([0.0, 1.0]), 5).tolist() == [6, 1]
 
 
 @pytest.fixture(scope="module")
@@ -77,11 +77,22 @@ def test_every_email_sent_is_billed(nurtured):
     assert model.deals_won_by_email == int(np.sum(book["state"] == LeadState.WON_BY_EMAIL)) > 0
 
 
-def test_many_leads_at_once_plan_as_one_lead_does():
-    from funnelsim.model.nurture import emails_until_event_array
-
-    rng = np.random.default_rng(5)
-    u = rng.random(20_000)
-    p = np.concatenate([rng.random(19_990) * 0.3, [0.0, 1.0, 0.5, 1e-12, 0.999999, 0.0, 1.0, 0.2, 0.2, 0.7]])
-    many = emails_until_event_array(u, p, 12)
-    assert many.tolist() == [emails_until_event(a, b, 12) for a, b in zip(u.tolist(), p.tolist(), strict=True)]
+def test_referrals_below_the_threshold_are_nurtured_as_agents():
+    """A referral is an agent from the start; below the threshold its nurture is planned by the
+    same rule as bought leads', and its emails are billed like theirs."""
+    scenario = baseline(
+        horizon_weeks=30,
+        marketing={"mql_threshold": 0.7},
+        people={"referrals": {"probability_per_deal": 1.0, "fit": 0.4, "delay_weeks": 1}},
+    )
+    model = FunnelModel(scenario, rng=4).run()
+    book = model.book.arrays()
+    referral = book["channel"] == len(scenario.marketing.channels)
+    nurture_states = [LeadState.NURTURE_EXHAUSTED, LeadState.WON_BY_EMAIL, LeadState.NURTURING]
+    ended_in_nurture = np.isin(book["state"][referral], nurture_states)
+    assert referral.sum() == model.referral_leads > 50
+    assert np.all(ended_in_nurture | (book["via_nurture"][referral] == 1))
+    arrived = referral & (book["created"] < model.horizon)  # the rest were still on their way
+    assert book["emails"][arrived].min() >= 1
+    cost = scenario.marketing.nurture.cost_per_email
+    assert model.email_cost == pytest.approx(book["emails"].sum() * cost, rel=1e-12)
