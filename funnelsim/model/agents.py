@@ -174,8 +174,10 @@ class Lead(mesa.Agent):
 class Rep(mesa.Agent):
     """A sales rep: limited selling hours a day, a skill, and a queue of work waiting for them.
 
-    A rep sells at full speed until the day's selling hours are spent; the rest of the day goes
-    to admin and new work waits for tomorrow. A task that runs over borrows from tomorrow.
+    A rep sells at full speed while selling hours are left: the day's hours arrive at its start
+    (`selling_pattern: morning`) or hour by hour through it (`spread`, or weights per hour); the
+    rest of the day goes to admin. Hours not used carry over within the day, not to the next. A
+    task that runs over borrows from later hours (from tomorrow at the day's end).
 
     Attributes:
         daily_hours: selling hours per working day (hours_per_week x selling_share / days).
@@ -193,6 +195,8 @@ class Rep(mesa.Agent):
         self.skill = skill
         self.skill_effect = effect(skill, model.outcomes.skill_reference, model.outcomes.skill_elasticity)
         self.daily_hours = team.hours_per_week * team.selling_share / model.calendar.days_per_week
+        self.selling_shares = model.selling_shares[team_index]
+        self.hours_today = 0.0
         self.salary_per_year = team.salary_per_year
         self.active = True
         self.honest = True
@@ -229,6 +233,7 @@ class Rep(mesa.Agent):
         over, overruns do."""
         if day < self.selling_from:  # in bootcamp
             self.training_hours += self.daily_hours
+            self.hours_today = 0.0
             return
         off = self.training_per_day + self.mentoring_per_day + self.hours_off_today
         if off:
@@ -237,10 +242,19 @@ class Rep(mesa.Agent):
             self.mentoring_hours += self.mentoring_per_day
             self.hours_off_today = 0.0
         hours = max(0.0, self.daily_hours - off)
-        self.budget = min(self.budget, 0.0) + hours
+        self.hours_today = hours
+        self.budget = min(self.budget, 0.0) + hours * self.selling_shares[0]
         self.hours_available += hours
         if not self.busy:
             self.work_on(now)
+
+    def selling_hour(self, now: float, hour: int) -> None:
+        """The share of today's selling hours that falls in this working hour (`selling_pattern`)."""
+        shares = self.selling_shares
+        if hour < len(shares) and self.hours_today:
+            self.budget += self.hours_today * shares[hour]
+            if not self.busy:
+                self.work_on(now)
 
     # -- choosing and doing the work -----------------------------------------------------------
     def take(self, lead: Lead, now: float) -> None:

@@ -79,3 +79,18 @@ def ramp_share(ramp, tenure_months: float) -> float:
 def saturating(amount: float, half: float, ceiling: float) -> float:
     """Diminishing returns: 0 at 0, half the ceiling at `half`, approaching `ceiling`."""
     return ceiling * (1.0 - 0.5 ** (amount / half))
+
+
+def selling_shares(pattern, hours_per_day: float) -> list[float]:
+    """Share of a day's selling hours that arrives at the start of each working hour.
+
+    `morning`: all at the start of the day. `spread`: in proportion to each hour's length (the
+    last hour of a 7.5-hour day is half an hour). A list: its weights, normalised.
+    """
+    if pattern == "morning":
+        return [1.0]
+    n = math.ceil(hours_per_day - 1e-9)
+    spread = [min(1.0, hours_per_day - k) for k in range(n)]
+    weights = spread if pattern == "spread" else [float(w) for w in pattern]
+    total = sum(weights)
+    return [w / total for w in weights]

@@ -12,6 +12,7 @@ import gc
 from array import array
 from collections.abc import Callable
 from contextlib import contextmanager
+from functools import partial
 
 import mesa
 import numpy as np
@@ -21,7 +22,7 @@ from funnelsim.model.agents import Lead, Marketer, Purchase, Rep
 from funnelsim.model.alignment import Alignment
 from funnelsim.model.calendar import WorkCalendar
 from funnelsim.model.clock import EventQueue
-from funnelsim.model.curves import ResponseCurve
+from funnelsim.model.curves import ResponseCurve, selling_shares
 from funnelsim.model.desk import SalesDesk
 from funnelsim.model.levers import apply_levers
 from funnelsim.model.luck import LuckDrawer, LuckLayout
@@ -131,6 +132,11 @@ class FunnelModel(mesa.Model):
         self.abandon_hours = None if sales.abandon_after_days is None else sales.abandon_after_days * h
         self.patience_hours = None if sales.follow_up_patience_days is None else sales.follow_up_patience_days * h
         self.layout = LuckLayout(self.max_attempts, self.n_stages)
+        self.selling_shares = [selling_shares(team.selling_pattern, h) for team in sales.teams]
+        self._spread_selling = any(len(s) > 1 for s in self.selling_shares)
+        if self._spread_selling:  # one length for all teams: the hour events serve every rep
+            width = max(len(s) for s in self.selling_shares)
+            self.selling_shares = [s + [0.0] * (width - len(s)) for s in self.selling_shares]
         self.luck = LuckDrawer(self.layout, self.streams.outcomes, self.streams.durations, sales, h)
         referrals = self.streams.referrals
         self.referral_luck = LuckDrawer(self.layout, referrals, referrals, sales, h)
@@ -223,9 +229,22 @@ class FunnelModel(mesa.Model):
             self.people.start_day(day)
             self.buy_leads(day)
             self.reps.do("start_day", self.clock.now, day)
+            self._schedule_selling_hours(day)
             self.clock.run_until((day + 1) * self.calendar.hours_per_day)
             self.end_day()
         self.datacollector.collect(self)
+
+    def _schedule_selling_hours(self, day: int) -> None:
+        """Teams whose selling hours are spread over the day get each hour's share at its start."""
+        hours = len(self.selling_shares[0]) if self._spread_selling else 1
+        start = day * self.calendar.hours_per_day
+        for hour in range(1, hours):
+            self.clock.schedule_at(start + hour, partial(self._selling_hour, hour))
+
+    def _selling_hour(self, hour: int) -> None:
+        now = self.clock.now
+        for rep in self.reps:
+            rep.selling_hour(now, hour)
 
     def buy_leads(self, day: int) -> None:
         """The marketers buy today's leads, and marketing's score sorts them. An MQL becomes a

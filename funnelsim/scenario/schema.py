@@ -7,10 +7,11 @@ days; response times (`response_curve`) are calendar hours, as the published fig
 from __future__ import annotations
 
 import copy
+import math
 from functools import partial
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, field_validator, model_validator
 
 from funnelsim.scenario.distributions import Distribution, coerce_distribution, within
 from funnelsim.scenario.people import (
@@ -40,6 +41,7 @@ NonNegDist = Annotated[
 
 Routing = Literal["pool", "round_robin", "least_loaded", "best_match"]
 Prioritisation = Literal["fifo", "newest_first", "highest_value"]
+SellingPattern = Literal["morning", "spread"]
 
 
 def _unique_names(items: list, what: str) -> list:
@@ -125,6 +127,13 @@ class Team(Strict):
     """Working hours a week of each rep."""
     selling_share: Annotated[float, Field(gt=0, le=1)] = 0.35
     """Share of those hours available for selling; the rest is admin."""
+    selling_pattern: SellingPattern | Annotated[list[NonNegative], Field(min_length=1)] = "morning"
+    """When in the working day the selling hours fall. `morning` (the default, the behaviour of
+    earlier versions): all of them from the start of the day, so a lead that arrives once they are
+    spent waits until tomorrow. `spread`: an equal share in each working hour, selling between admin
+    and meetings as sales teams work (Salesforce State of Sales; see the README). Or a list of
+    weights, one per working hour of the day (`calendar.hours_per_day`, rounded up). Hours a rep
+    does not use carry over to later in the same day, never to the next day."""
     skill: UnitDist = Field(default_factory=lambda: {"dist": "beta", "a": 7.0, "b": 3.0})
     """Full (ramped) skill of each rep, in [0, 1]; 0.7 is the reference skill."""
     salary_per_year: NonNegative = 132_290.0
@@ -268,3 +277,30 @@ class Scenario(Strict):
     """People dynamics: mentoring, hiring, attrition, trust, SLA, scruples, referrals."""
     alignment: Alignment = Alignment()
     """The sales-marketing feedback loop and joint training."""
+
+    @model_validator(mode="after")
+    def _patterns_fit_the_day(self):
+        """A list of selling weights has one weight per working hour of the calendar's day."""
+        hours = math.ceil(self.calendar.hours_per_day - 1e-9)
+        problems = []
+        for i, team in enumerate(self.sales.teams):
+            pattern = team.selling_pattern
+            if isinstance(pattern, str):
+                continue
+            if len(pattern) != hours:
+                why = f"one weight per working hour: {hours} (calendar.hours_per_day), got {len(pattern)}"
+            elif sum(pattern) <= 0:
+                why = "weights that are not all zero"
+            else:
+                continue
+            problems.append(
+                {
+                    "type": "value_error",
+                    "loc": ("sales", "teams", i, "selling_pattern"),
+                    "input": pattern,
+                    "ctx": {"error": ValueError(why)},
+                }
+            )
+        if problems:
+            raise ValidationError.from_exception_data("Scenario", problems)
+        return self
