@@ -315,7 +315,10 @@ class Rep(mesa.Agent):
             lead.first_touch(now)
         lead.attempts = a + 1
         hours = luck[layout.attempt_hours + a]
-        if luck[layout.reach + a] < model.reach_probability:
+        reach = model.reach_probability
+        if model.reach_curve is not None:  # speed to lead: harder to reach the longer it waited
+            reach *= model.reach_curve(model.calendar.elapsed_calendar_hours(lead.entered, now))
+        if luck[layout.reach + a] < reach:
             hours += luck[layout.stage_hours]
             p = conversion(model.conversions[0], lead.fit_effect, self.skill_effect, lead.interest)
             if not self.honest and model.n_stages == 1:

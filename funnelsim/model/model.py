@@ -101,7 +101,9 @@ class FunnelModel(mesa.Model):
         self.sales = config.sales
         self.outcomes = config.sales.outcomes
         self.deal_value = config.sales.deal_value
-        self.curve = ResponseCurve(config.sales.response_curve.points)
+        reach, qualify = config.sales.response_curve.curves()
+        self.curve = ResponseCurve(qualify)
+        self.reach_curve = None if reach == [(0.0, 1.0)] else ResponseCurve(reach)
         self._setup_selling_rules()
         self.nurture = Nurture(self)
 

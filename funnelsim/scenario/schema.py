@@ -173,27 +173,77 @@ class Stage(Strict):
     """Working days the buyer takes before this stage can happen (ignored for the first stage)."""
 
 
-class ResponseCurve(Strict):
-    """How much of a lead's interest survives a wait before the first attempt.
+CurvePoints = Annotated[list[tuple[NonNegative, Annotated[float, Field(gt=0, le=1)]]], Field(min_length=1)]
 
-    `points` are `[calendar_hours, multiplier]`; the multiplier is interpolated log-linearly and
-    held flat after the last point. It scales the first stage's conversion.
+# Shaped after Oldroyd, McElheran & Elkington (HBR 2011): within the first hour ~7x likelier to
+# qualify than an hour later, 60x likelier than after 24 hours or more.
+HBR_2011_CURVE = [(0.0, 1.0), (1.0, 1.0), (2.0, 1 / 7), (24.0, 1 / 60)]
+# Named speed-to-lead assumptions: (reach points, qualify points); None is a flat curve.
+CURVE_PRESETS: dict[str, tuple[list | None, list | None]] = {
+    # firm-level, 1.25M leads at 42 firms: the qualify odds only (reaching is not separated)
+    "hbr_2011": (None, HBR_2011_CURVE),
+    # MIT / InsideSales lead response study (Oldroyd & Elkington 2007): from 5 to 30 minutes the
+    # odds of contact fall ~100x and of qualifying ~21x; held flat after 30 minutes (extreme: a
+    # lead not called within minutes is then hardly ever reached)
+    "mit_2007": ([(0.0, 1.0), (5 / 60, 1.0), (0.5, 0.01)], [(0.0, 1.0), (5 / 60, 1.0), (0.5, 1 / 21)]),
+    # an assumption, not a published figure: considered B2B purchases cool slowly, half the
+    # interest after a day and a quarter after a working week
+    "gentle": (None, [(0.0, 1.0), (1.0, 1.0), (24.0, 0.5), (120.0, 0.25)]),
+    # no speed-to-lead effect at all
+    "none": (None, None),
+}
+
+
+class ResponseCurve(Strict):
+    """Speed to lead: how the chance to reach a new lead, and to qualify it once reached, falls
+    with the calendar hours it has waited since reaching sales.
+
+    Two curves of `[calendar_hours, multiplier]` points, interpolated log-linearly and held flat
+    after the last point: `reach_points` scales `contact.reach_probability` at every attempt (by
+    the hours since the lead reached sales), `points` scales the first stage's conversion (by the
+    wait before the first attempt). `preset` names a published pair: `hbr_2011` (Oldroyd,
+    McElheran & Elkington, HBR 2011: qualify 7x likelier within the hour, 60x likelier than after
+    24 h; no reach effect; the default), `mit_2007` (Oldroyd & Elkington's lead response study,
+    2007: contact odds fall ~100x and qualify odds ~21x between 5 and 30 minutes), `gentle` (an
+    assumption for robustness checks: half the interest left after a day) or `none`. Give a
+    preset or explicit points, not both (a file extending one with points writes `points: null`
+    beside its preset); with neither, `hbr_2011`.
     """
 
-    points: Annotated[list[tuple[NonNegative, Annotated[float, Field(gt=0, le=1)]]], Field(min_length=1)]
+    preset: Literal["hbr_2011", "mit_2007", "gentle", "none"] | None = None
+    """A named pair of curves (see above), instead of explicit points."""
+    points: CurvePoints | None = None
+    """The qualify curve: multiplier on the first stage's conversion by hours waited."""
+    reach_points: CurvePoints | None = None
+    """The reach curve: multiplier on the reach probability by hours since reaching sales."""
 
-    @field_validator("points")
+    @field_validator("points", "reach_points")
     @classmethod
     def _increasing(cls, v):
+        if v is None:
+            return v
         hours = [h for h, _ in v]
         if any(b <= a for a, b in zip(hours, hours[1:], strict=False)):
             raise ValueError(f"hours must increase strictly (got {hours})")
         return v
 
+    @model_validator(mode="after")
+    def _preset_or_points(self):
+        if self.preset is not None and (self.points is not None or self.reach_points is not None):
+            given = " and ".join(k for k in ("points", "reach_points") if getattr(self, k) is not None)
+            raise ValueError(
+                f"a preset names both curves, so it cannot come with {given} (got preset {self.preset!r}); "
+                f"a file extending one that gives {given} sets them to null beside its preset"
+            )
+        return self
 
-# Shaped after Oldroyd, McElheran & Elkington (HBR 2011): within the first hour ~7x likelier to
-# qualify than an hour later, 60x likelier than after 24 hours or more.
-HBR_2011_CURVE = [(0.0, 1.0), (1.0, 1.0), (2.0, 1 / 7), (24.0, 1 / 60)]
+    def curves(self) -> tuple[list, list]:
+        """The (reach, qualify) points this block means; a flat curve is `[(0, 1)]`."""
+        reach, qualify = CURVE_PRESETS[self.preset or "hbr_2011"]
+        flat = [(0.0, 1.0)]
+        reach = self.reach_points if self.reach_points is not None else (reach or flat)
+        qualify = self.points if self.points is not None else (qualify or flat)
+        return list(reach), list(qualify)
 
 
 class Outcomes(Strict):
