@@ -24,6 +24,7 @@ ROUTING_LABELS = {
     "best_match": "Best leads to best reps",
 }
 PRIORITY_LABELS = {
+    "pipeline_first": "Open deals first, then best new leads",
     "fifo": "Oldest first",
     "newest_first": "Newest first",
     "highest_value": "Likeliest to win first",

@@ -19,6 +19,7 @@ import mesa
 import numpy as np
 
 from funnelsim.model.curves import conversion, effect
+from funnelsim.model.desk import let_go_beyond
 from funnelsim.results.records import LeadState
 
 if TYPE_CHECKING:
@@ -196,6 +197,7 @@ class Rep(mesa.Agent):
         self.skill_effect = effect(skill, model.outcomes.skill_reference, model.outcomes.skill_elasticity)
         self.daily_hours = team.hours_per_week * team.selling_share / model.calendar.days_per_week
         self.selling_shares = model.selling_shares[team_index]
+        self.new_leads_kept = model.desk.new_leads_kept(self.daily_hours)
         self.hours_today = 0.0
         self.salary_per_year = team.salary_per_year
         self.active = True
@@ -231,6 +233,8 @@ class Rep(mesa.Agent):
     def start_day(self, now: float, day: int) -> None:
         """Today's selling hours arrive, less training and mentoring; unused hours do not carry
         over, overruns do."""
+        if self.model.desk.lets_go:
+            self.let_go_surplus(now)
         if day < self.selling_from:  # in bootcamp
             self.training_hours += self.daily_hours
             self.hours_today = 0.0
@@ -247,6 +251,14 @@ class Rep(mesa.Agent):
         self.hours_available += hours
         if not self.busy:
             self.work_on(now)
+
+    def let_go_surplus(self, now: float) -> None:
+        """Under load a rep lets leads go (pipeline_first): each morning it keeps the new leads its
+        hours can call within `let_go_after_days`, best first, and lets the rest go unworked; their
+        worth per hour is below what the rest of its queue offers. The lead black hole follows."""
+        model = self.model
+        for lead in let_go_beyond(self.queue, self.new_leads_kept):
+            model.finish(lead, LeadState.LET_GO, -1, now)
 
     def selling_hour(self, now: float, hour: int) -> None:
         """The share of today's selling hours that falls in this working hour (`selling_pattern`)."""

@@ -7,12 +7,13 @@ pool (routing `pool`: the M/M/c case). Each queue is ordered by the team's prior
 from __future__ import annotations
 
 import itertools
+import math
 from collections import deque
 from functools import partial
 from heapq import heappush
 from typing import TYPE_CHECKING
 
-from funnelsim.model.routing import Priority, make_router
+from funnelsim.model.routing import Priority, freshness_rate, make_router
 from funnelsim.results.records import LeadState
 
 if TYPE_CHECKING:
@@ -35,13 +36,20 @@ class SalesDesk:
         self.model = model
         self.router = make_router(sales.routing, [], model.marketing.mql_threshold)
         self.pooled = sales.routing == "pool"
+        hours_per_day = model.calendar.hours_per_day
         self.priority = Priority(
             sales.prioritisation,
             [s.conversion for s in sales.stages],
             model.outcomes.fit_reference,
             model.outcomes.fit_elasticity,
             sla=model.config.people.sla_hours is not None,
+            freshness=freshness_rate(model.lead_worth, hours_per_day),
         )
+        # pipeline_first: how many waiting new leads a rep keeps, per selling hour of its day
+        self.lets_go = sales.prioritisation == "pipeline_first" and sales.let_go_after_days is not None
+        contact = sales.contact
+        hours_per_lead = contact.hours_per_attempt.mean() + contact.reach_probability * sales.stages[0].hours.mean()
+        self.kept_per_hour = (sales.let_go_after_days or 0.0) / max(hours_per_lead, 1e-9)
         self.pool: list = []
         self.handovers = 0
         self._idle: deque = deque()
@@ -103,6 +111,18 @@ class SalesDesk:
         self.assign(lead, rep)
         rep.take(lead, model.clock.now)
 
+    def new_leads_kept(self, daily_hours: float) -> int:
+        """Waiting new leads a rep with these selling hours keeps under pipeline_first: as many as
+        it can call within `let_go_after_days`."""
+        return max(1, math.ceil(self.kept_per_hour * daily_hours))
+
+    def let_go_surplus(self, now: float) -> None:
+        """The morning look at the shared pool: what the team's hours cannot call in time goes."""
+        if self.pooled and self.pool:
+            kept = sum(rep.new_leads_kept for rep in self.model.reps)
+            for lead in let_go_beyond(self.pool, kept):
+                self.model.finish(lead, LeadState.LET_GO, -1, now)
+
     def rep_idle(self, rep: Rep) -> None:
         """A rep with hours left and nothing to do waits for the next pooled lead."""
         if self.pooled:
@@ -118,3 +138,22 @@ class SalesDesk:
     def backlog(self, reps) -> int:
         """Tasks waiting in the pool and in the reps' queues."""
         return len(self.pool) + sum(len(r.queue) for r in reps)
+
+
+def let_go_beyond(queue: list, kept: int) -> list:
+    """Keep every open deal and the `kept` best-ranked contact tasks of a task heap; return the
+    leads of the rest, worst last. The heap is re-sorted in place (a sorted list is a heap)."""
+    if len(queue) <= kept:
+        return []
+    entries = sorted(queue)
+    keep, drop, new = [], [], 0
+    for entry in entries:
+        if entry[2].step < 0:  # a contact attempt
+            new += 1
+            if new > kept:
+                drop.append(entry[2])
+                continue
+        keep.append(entry)
+    if drop:
+        queue[:] = keep
+    return drop

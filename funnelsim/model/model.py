@@ -162,6 +162,12 @@ class FunnelModel(mesa.Model):
         self.first_stage_reached = 0
         self.first_stage_passed = 0
 
+    def lead_worth(self, hours: float) -> float:
+        """Share of a new lead's worth left after waiting `hours` (calendar): the chance to reach
+        it times the chance to qualify it (the two response curves)."""
+        reach = 1.0 if self.reach_curve is None else self.reach_curve(hours)
+        return reach * self.curve(hours)
+
     @property
     def pool(self) -> list:
         """The shared queue of routing `pool`."""
@@ -230,6 +236,8 @@ class FunnelModel(mesa.Model):
                 self.alignment.start_week(day // week_days)
             self.people.start_day(day)
             self.buy_leads(day)
+            if self.desk.lets_go:
+                self.desk.let_go_surplus(self.clock.now)
             self.reps.do("start_day", self.clock.now, day)
             self._schedule_selling_hours(day)
             self.clock.run_until((day + 1) * self.calendar.hours_per_day)

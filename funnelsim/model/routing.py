@@ -6,8 +6,9 @@ team of ten.
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from funnelsim.model.curves import effect
 
@@ -136,10 +137,25 @@ def make_router(name: str, reps: Sequence, threshold: float):
 
 
 class Priority:
-    """Sort key of a ready task; smaller is sooner. Ties keep arrival order (sequence number)."""
+    """Sort key of a ready task; smaller is sooner. Ties keep arrival order (sequence number).
+
+    `pipeline_first` ranks every open deal before every contact attempt (later stages first, then
+    the larger expected deal) and contact attempts by expected value now: win chance at the lead's
+    score x deal value x exp(-freshness x hours waited). The discount is exponential, so the order
+    of two waiting leads never changes while they wait and the key can be fixed when a lead is
+    queued: -(ln EV + freshness x time it reached sales).
+    """
+
+    PIPELINE_TIER = 1e7  # pipeline keys lie below every contact key for any horizon
 
     def __init__(
-        self, rule: str, conversions: Sequence[float], fit_reference: float, fit_elasticity: float, sla: bool = False
+        self,
+        rule: str,
+        conversions: Sequence[float],
+        fit_reference: float,
+        fit_elasticity: float,
+        sla: bool = False,
+        freshness: float = 0.0,
     ):
         self.rule = rule
         self.sla = sla
@@ -149,6 +165,7 @@ class Priority:
             self.remaining[k] = self.remaining[k + 1] * conversions[k]
         self.fit_reference = fit_reference
         self.fit_elasticity = fit_elasticity
+        self.freshness = freshness
 
     def key(self, lead) -> float:
         if self.sla and lead.step < 0 and lead.attempts == 0:
@@ -156,9 +173,22 @@ class Priority:
         return self._key(lead)
 
     def _key(self, lead) -> float:
-        if self.rule == "fifo":
+        rule = self.rule
+        if rule == "fifo":
             return lead.ready
-        if self.rule == "newest_first":
+        if rule == "newest_first":
             return -lead.ready
         stage = max(lead.step, 0)
-        return -self.remaining[stage] * effect(lead.score, self.fit_reference, self.fit_elasticity)
+        chance = self.remaining[stage] * effect(lead.score, self.fit_reference, self.fit_elasticity)
+        if rule == "highest_value":
+            return -chance
+        worth = math.log(max(chance * lead.value, 1e-300))
+        if lead.step > 0:  # an open deal
+            return -self.PIPELINE_TIER * lead.step - worth
+        return -(worth + self.freshness * lead.entered)
+
+
+def freshness_rate(curve: Callable[[float], float], hours_per_day: float) -> float:
+    """The response curve's fall over one calendar day, as a rate per working hour: a lead that
+    waits a working day loses what the curve says it loses in 24 hours."""
+    return math.log(curve(0.0) / curve(24.0)) / hours_per_day

@@ -29,6 +29,7 @@ class LeadState(IntEnum):
     NURTURING = 10  # still in nurture at the horizon
     IGNORED = 11  # a rep chose not to work it (low trust in marketing leads)
     REP_LEFT = 12  # its rep left and open leads are not handed over
+    LET_GO = 13  # a rep under load let it go for better leads (pipeline_first), before reaching it
 
 
 STATE_NAMES = [s.name.lower() for s in LeadState]

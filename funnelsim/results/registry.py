@@ -210,6 +210,7 @@ KPIS: tuple[Kpi, ...] = (
         lambda r: float(np.mean(np.array(r.per_rep) > 0.95)) if r.per_rep else NAN,
     ),
     Kpi("leads_abandoned", "Leads dropped unworked", C, lambda r: r.ended(LeadState.ABANDONED)),
+    Kpi("leads_let_go", "Leads let go under load", C, lambda r: r.ended(LeadState.LET_GO)),
     Kpi("leads_open_end", "Leads still open at end", C, lambda r: r.ended(LeadState.OPEN)),
     Kpi("mean_deal_value", "Mean deal value ($)", M, lambda r: _ratio(r.model.revenue, r.won)),
     # people dynamics
