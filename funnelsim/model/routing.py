@@ -140,10 +140,11 @@ class Priority:
     """Sort key of a ready task; smaller is sooner. Ties keep arrival order (sequence number).
 
     `pipeline_first` ranks every open deal before every contact attempt (later stages first, then
-    the larger expected deal) and contact attempts by expected value now: win chance at the lead's
-    score x deal value x exp(-freshness x hours waited). The discount is exponential, so the order
-    of two waiting leads never changes while they wait and the key can be fixed when a lead is
-    queued: -(ln EV + freshness x time it reached sales).
+    the larger expected deal: win chance x deal value, known since the first conversation) and
+    contact attempts by what they are worth now: win chance at the lead's score x exp(-freshness x
+    hours waited); a new lead's deal size is not known before anyone talks to it. The discount is
+    exponential, so the order of two waiting leads never changes while they wait and the key can
+    be fixed when a lead is queued: -(ln chance + freshness x time it reached sales).
     """
 
     PIPELINE_TIER = 1e7  # pipeline keys lie below every contact key for any horizon
@@ -182,10 +183,9 @@ class Priority:
         chance = self.remaining[stage] * effect(lead.score, self.fit_reference, self.fit_elasticity)
         if rule == "highest_value":
             return -chance
-        worth = math.log(max(chance * lead.value, 1e-300))
-        if lead.step > 0:  # an open deal
-            return -self.PIPELINE_TIER * lead.step - worth
-        return -(worth + self.freshness * lead.entered)
+        if lead.step > 0:  # an open deal: its size is known since the first conversation
+            return -self.PIPELINE_TIER * lead.step - math.log(max(chance * lead.value, 1e-300))
+        return -(math.log(max(chance, 1e-300)) + self.freshness * lead.entered)
 
 
 def freshness_rate(curve: Callable[[float], float], hours_per_day: float) -> float:

@@ -127,11 +127,11 @@ class Team(Strict):
     """Working hours a week of each rep."""
     selling_share: Annotated[float, Field(gt=0, le=1)] = 0.35
     """Share of those hours available for selling; the rest is admin."""
-    selling_pattern: SellingPattern | Annotated[list[NonNegative], Field(min_length=1)] = "morning"
-    """When in the working day the selling hours fall. `morning` (the default, the behaviour of
-    earlier versions): all of them from the start of the day, so a lead that arrives once they are
-    spent waits until tomorrow. `spread`: an equal share in each working hour, selling between admin
-    and meetings as sales teams work (Salesforce State of Sales; see the README). Or a list of
+    selling_pattern: SellingPattern | Annotated[list[NonNegative], Field(min_length=1)] = "spread"
+    """When in the working day the selling hours fall. `spread` (the default): an equal share in
+    each working hour, selling between admin and meetings as sales teams work (Salesforce State of
+    Sales; see the README). `morning` (the behaviour of earlier versions): all of them from the
+    start of the day, so a lead that arrives once they are spent waits until tomorrow. Or a list of
     weights, one per working hour of the day (`calendar.hours_per_day`, rounded up). Hours a rep
     does not use carry over to later in the same day, never to the next day."""
     skill: UnitDist = Field(default_factory=lambda: {"dist": "beta", "a": 7.0, "b": 3.0})
@@ -262,7 +262,7 @@ class Outcomes(Strict):
 
 # The calibrated cycle of scenarios/baseline.yaml (sources cited there): MQL -> SQL -> opportunity -> won.
 DEFAULT_STAGES = (
-    {"name": "qualify", "conversion": 0.55, "hours": 0.5},
+    {"name": "qualify", "conversion": 0.42, "hours": 0.5},
     {
         "name": "discovery",
         "conversion": 0.45,
@@ -289,10 +289,10 @@ class Sales(Strict):
     """Teams of reps."""
     routing: Routing = "least_loaded"
     """Who gets a new lead: least_loaded, round_robin, best_match (best leads to best reps) or pool (shared queue)."""
-    prioritisation: Prioritisation = "fifo"
-    """Which ready task a rep takes first. pipeline_first: open deals before new leads (later stages
-    first, then the larger expected deal), new leads by expected value now (win chance at their
-    score x deal value, discounted by the response curve's fall over a working day), and under load
+    prioritisation: Prioritisation = "pipeline_first"
+    """Which ready task a rep takes first. pipeline_first (the default): open deals before new leads (later stages
+    first, then the larger expected deal), new leads by what they are worth now (win chance at
+    their score, discounted by the response curve's fall over a working day), and under load
     the weakest are let go (`let_go_after_days`); how sales teams work (Sabnis et al., Journal of
     Marketing 2013: reps work the leads they judge will buy, the rest fall into the black hole).
     The textbook rules: fifo (oldest ready task first), newest_first (speed to lead) or

@@ -33,7 +33,7 @@ def test_read_levers_of_the_baseline_file():
     levers = read_levers(scenario)
     assert levers["leads_per_week"] == 500
     assert levers["reps"] == 40
-    assert levers["selling_share"] == pytest.approx(0.35)
+    assert levers["selling_share"] == pytest.approx(0.32)
     assert levers["mql_threshold"] == pytest.approx(0.6)
     assert levers["mentoring"] is False
     assert levers["cohort_reps"] == 0

@@ -85,3 +85,14 @@ def test_a_list_of_the_wrong_length_is_refused_at_its_line(tmp_path):
     assert done.returncode == 2
     assert f"{bad}:5: sales.teams[0].selling_pattern: one weight per working hour: 8" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_default_team_calls_afternoon_arrivals_the_same_afternoon():
+    """The bundled baseline as it comes (spread hours, pipeline_first, hours to spare): most leads
+    reaching sales after lunch get a first attempt before the day ends."""
+    model = FunnelModel(load_scenario("scenarios/baseline.yaml", ["horizon_weeks=6"]), rng=7).run()
+    entered, first = _first_attempts(model)
+    afternoon = (entered % H) >= 4.0
+    same_day = np.floor(first[afternoon] / H) == np.floor(entered[afternoon] / H)
+    assert model.config.sales.teams[0].selling_pattern == "spread"
+    assert same_day.mean() > 0.6

@@ -39,6 +39,7 @@ def _priority(freshness=0.5):
 def test_open_deals_rank_before_new_leads_and_later_stages_first():
     p = _priority()
     fresh_big = p.key(_lead(value=1e7, score=1.0, entered=10_000.0))
+    assert p.key(_lead(value=1e7)) == p.key(_lead(value=1.0))  # a new lead's size is not known yet
     discovery = p.key(_lead(step=1, value=1.0, score=0.01))
     negotiation = p.key(_lead(step=3, value=1.0, score=0.01))
     assert negotiation < discovery < fresh_big
@@ -48,7 +49,8 @@ def test_open_deals_rank_before_new_leads_and_later_stages_first():
 
 def test_new_leads_ranked_by_expected_value_now_whatever_the_hour():
     """The key is fixed when a lead is queued, yet orders leads by their worth at any later time:
-    EV x exp(-freshness x hours waited), the same order at every `now`."""
+    win chance at their score x exp(-freshness x hours waited), the same order at every `now`. A
+    new lead's deal size is unknown before anyone talks to it, so it does not count."""
     p = _priority(freshness=0.4)
     rng = np.random.default_rng(3)
     leads = [
@@ -58,7 +60,7 @@ def test_new_leads_ranked_by_expected_value_now_whatever_the_hour():
     by_key = sorted(range(40), key=lambda i: p.key(leads[i]))
     for now in (40.0, 100.0, 1000.0):
         worth = [
-            p.remaining[0] * (lead.score / 0.6) ** 1.5 * lead.value * math.exp(-0.4 * (now - lead.entered))
+            p.remaining[0] * (lead.score / 0.6) ** 1.5 * math.exp(-0.4 * (now - lead.entered))
             for lead in leads
         ]
         assert by_key == sorted(range(40), key=lambda i: -worth[i])
@@ -74,11 +76,11 @@ def test_freshness_is_the_response_curves_fall_over_a_day():
 
 def test_let_go_keeps_open_deals_and_the_best_new_leads():
     p = _priority()
-    leads = [_lead(value=v, entered=0.0) for v in (5e3, 9e4, 2e4, 7e4, 1e3)] + [_lead(step=2, value=1.0)]
+    leads = [_lead(score=x, entered=0.0) for x in (0.5, 0.9, 0.6, 0.8, 0.3)] + [_lead(step=2, score=0.1)]
     heap = sorted((p.key(lead), i, lead) for i, lead in enumerate(leads))
     dropped = let_go_beyond(heap, 2)
-    assert {d.value for d in dropped} == {5e3, 2e4, 1e3}
-    assert {e[2].value for e in heap} == {9e4, 7e4, 1.0}
+    assert {d.score for d in dropped} == {0.5, 0.6, 0.3}
+    assert {e[2].score for e in heap} == {0.9, 0.8, 0.1}
     assert let_go_beyond(heap, 2) == []
 
 

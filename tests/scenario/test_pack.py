@@ -180,16 +180,23 @@ def test_crossover_command_writes_figure_and_json(capsys, tmp_path):
 
 @pytest.mark.slow
 def test_lead_strategy_crossover():
-    """Small team: qualified leads earn more profit and revenue per rep-hour. Ample capacity: more leads
-    earn more revenue. The ordering flips in between."""
-    variants = load_variants(PACK / "lead_strategy.yaml")
-    result = sweep_team_sizes(variants, [20, 120], replications=6, workers=2)
+    """A team that chooses its work (pipeline_first) lets the weak leads of the whole audience go,
+    so with its hours binding (20 reps) the whole audience costs it no revenue against qualified
+    leads at the same budget (free disposal); with ample capacity (120 reps) more leads earn more
+    revenue. A first-in-first-out team drowns in the whole audience: qualified leads earn more
+    profit and more per rep-hour at 20 reps, and the ordering flips in between."""
 
-    def row(kpi, reps):
+    def row(result, kpi, reps):
         t = result.series(kpi)
         return t[(t["reps"] == reps) & (t["strategy"] == "qualified_leads")].iloc[0]
 
+    choosing = sweep_team_sizes(load_variants(PACK / "lead_strategy.yaml"), [20, 120], replications=6, workers=2)
+    assert not (row(choosing, "revenue", 20)["diff"] > 0 and row(choosing, "revenue", 20)["significant"])
+    assert row(choosing, "revenue", 120)["diff"] < 0 and row(choosing, "revenue", 120)["significant"]
+
+    naive = load_variants(PACK / "lead_strategy.yaml", ["sales.prioritisation=fifo"])
+    fifo = sweep_team_sizes(naive, [20, 120], replications=6, workers=2)
     for kpi in ("profit", "revenue_per_rep_hour"):
-        assert row(kpi, 20)["diff"] > 0 and row(kpi, 20)["significant"]
-    assert row("revenue", 120)["diff"] < 0 and row("revenue", 120)["significant"]
-    assert len(result.crossings["qualified_leads"]) == 1
+        assert row(fifo, kpi, 20)["diff"] > 0 and row(fifo, kpi, 20)["significant"]
+    assert row(fifo, "revenue", 120)["diff"] < 0 and row(fifo, "revenue", 120)["significant"]
+    assert len(fifo.crossings["qualified_leads"]) == 1
