@@ -68,21 +68,23 @@ def _notes(rob: Robustness) -> list[str]:
 
 
 def rows(rob: Robustness, cmp: Comparison, name: str, style: str = "text") -> list[list[str]]:
-    """Header, the comparison as run, then one row per set run: set, changes, per KPI difference and holds."""
+    """Header, the comparison as run, then one row per set run: set, changes, per KPI difference and holds
+    (in text, the headline KPI only: a terminal is narrow)."""
     what = _what(rob, style)
+    kpis = rob.kpis[:1] if style == "text" else rob.kpis
     head = ["assumption set", "what it changes"]
-    for kpi in rob.kpis:
+    for kpi in kpis:
         head += [f"{KPI_LABELS[kpi]}: {name} - {cmp.baseline} [95% CI]", "holds"]
     out = [head]
     plain = [PLAIN, "nothing"]
-    for kpi in rob.kpis:
+    for kpi in kpis:
         d = cmp.difference(name, kpi)
         plain += [diff_cell(d) + f" {mark(d)}".rstrip(), ""]
     out.append(plain)
     sets = [s.name for s in rob.sets if s.name not in rob.skipped]
     for s in sets:
         row = [s, what[s]]
-        for kpi in rob.kpis:
+        for kpi in kpis:
             c = next(c for c in rob.of(name, kpi) if c.assumption == s)
             row += [diff_cell(c.difference) + f" {mark(c.difference)}".rstrip(), "yes" if c.holds else "no"]
         out.append(row)

@@ -65,7 +65,10 @@ def planted_file(tmp_path):
         "  busier_reps:\n"
         "    description: reps sell half as many hours\n"
         "    set:\n"
-        "      sales.teams[*].selling_share: 0.2\n" + dropped
+        "      sales.teams[*].selling_share: 0.2\n"
+        "  same_volume:\n"
+        "    set:\n"
+        "      marketing.channels[*].leads_per_week: 30\n" + dropped
     )
     path = tmp_path / "volumes.yaml"
     path.write_text(TWO_VOLUMES + block)
@@ -98,6 +101,7 @@ def test_the_report_says_where_the_verdict_holds(tmp_path, capsys):
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "holds under 4 of 5 assumption sets; not under no_sales" in text
+    assert "Not run: same_volume: the strategies differ in marketing.channels[*].leads_per_week" in text
     md = (out / "report.md").read_text()
     assert "## Robustness" in md and "| no_sales | nothing ever converts (`sales.stages[*].conversion=0.0`) |" in md
     assert "robustness.png" in md and (out / "robustness.png").stat().st_size > 10_000
