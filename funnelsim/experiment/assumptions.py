@@ -120,7 +120,7 @@ def file_sets(block: Source | None, defaults: Sequence[AssumptionSet] = DEFAULT_
                 fail(
                     (name, DROP),
                     f"no assumption set {name!r} to drop (the defaults: {', '.join(s.name for s in defaults)})",
-                )  # noqa: E501
+                )
             continue
         found = _one_set(name, body, block, fail)
         if found is not None:
@@ -150,7 +150,7 @@ def _one_set(name: str, body: Any, block: Source, fail) -> AssumptionSet | None:
         fail(
             (name, "set") if "set" in body else (name,),
             f"expected `set:`, a mapping of field path to value, got {show(changes)}",
-        )  # noqa: E501
+        )
         return None
     for path in changes:
         parsed = parse_path(str(path))

@@ -91,7 +91,7 @@ LOADER_PROPERTIES: dict[str, Any] = {
             "`description` and `source`; or `drop: true` alone to remove the default set of that name.",
         },
         "description": "Assumption sets for `funnelsim compare --robustness`, by name, extending its defaults "
-        "(a default's name replaces it); each is written into every strategy.",
+        "(a default's name replaces it); each is written into every strategy (default: none, the default sets only).",
     },
 }
 
