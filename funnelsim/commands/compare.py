@@ -79,6 +79,18 @@ def register(sub) -> None:
     )
     p.add_argument("--max-replications", type=positive_int, default=200, help="auto: stop here (default 200)")
     _overrides(p)
+    p.add_argument(
+        "--robustness",
+        action="store_true",
+        help="rerun the comparison, with the same seeds, under each assumption set (speed-to-lead curves, work "
+        "policies, elasticities, selling share; and the file's `assumptions:` block) and say where the verdict holds",
+    )
+    p.add_argument(
+        "--robustness-replications",
+        type=replications_arg,
+        metavar="N",
+        help="paired replications per strategy and assumption set (default: the comparison's)",
+    )
     p.add_argument("--out", type=Path, help="write report.html, report.md, comparison.json and PNG figures here")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the comparison as JSON")
@@ -165,6 +177,11 @@ def cmd_compare(args) -> int:
     workers, scheduler = where_to_run(args)
     strategies = load_strategies(args.scenarios, args.overrides, args.baseline)
     label = " vs ".join(strategies)
+    sets = assumption_sets(args.scenarios, strategies) if args.robustness else None
+    if args.robustness_replications is not None and not args.robustness:
+        raise UsageError("--robustness-replications goes with --robustness")
+    if args.robustness_replications == AUTO:
+        raise UsageError("--robustness-replications takes a number (default: the comparison's replications)")
     if args.replications == AUTO:
         width, relative = args.target_width
         target = Target(args.kpi, width, relative)
@@ -182,6 +199,8 @@ def cmd_compare(args) -> int:
         total = args.replications * len(strategies)
         with progress_bar(total, label, delay=2.0) as tick:
             cmp = compare(strategies, args.replications, args.seed, workers, tick, scheduler=scheduler)
+    if sets is not None:
+        run_robustness(cmp, sets, args, workers, scheduler)
     if args.out:
         write_comparison(cmp, args.out)
     if args.json:
@@ -193,6 +212,29 @@ def cmd_compare(args) -> int:
         if args.out:
             print(f"\nwrote {args.out}/ (report.html, report.md, comparison.json, figures)")
     return 0
+
+
+def assumption_sets(paths: list[Path], strategies: dict) -> list:
+    """The default assumption sets extended by each file's `assumptions:` block, checked against
+    the strategies (every problem at its line, exit 2) before anything runs."""
+    from funnelsim.experiment.assumptions import DEFAULT_SETS, apply_to_all, file_sets
+    from funnelsim.scenario.loader import assumptions_block
+
+    sets = list(DEFAULT_SETS)
+    for path in paths:
+        sets = file_sets(assumptions_block(path), sets)
+    apply_to_all(strategies, sets)
+    return sets
+
+
+def run_robustness(cmp, sets: list, args, workers, scheduler) -> None:
+    from funnelsim.experiment.robustness import ROBUSTNESS_KPIS, robustness
+    from funnelsim.report.progress import progress_bar
+
+    kpis = tuple(dict.fromkeys((args.kpi, *ROBUSTNESS_KPIS)))
+    n = args.robustness_replications or cmp.replications
+    with progress_bar(n * len(cmp.names) * len(sets), "assumption sets", delay=2.0) as tick:
+        robustness(cmp, sets, n, kpis, workers, tick, scheduler=scheduler)
 
 
 # -- crossover ----------------------------------------------------------------------------------

@@ -95,6 +95,7 @@ def cmd_validate(args) -> int:
     for path in args.files:
         try:
             variants = load_variants(path)
+            check_assumptions(path, variants)
         except ScenarioError as err:
             problems.extend(err.problems)
             continue
@@ -103,6 +104,17 @@ def cmd_validate(args) -> int:
     if problems:
         raise ScenarioError(problems)
     return 0
+
+
+def check_assumptions(path, variants: dict) -> None:
+    """A file's `assumptions:` block, checked as `compare --robustness` would (ScenarioError)."""
+    from funnelsim.scenario.loader import assumptions_block
+
+    block = assumptions_block(path)
+    if block is not None:
+        from funnelsim.experiment.assumptions import apply_to_all, file_sets
+
+        apply_to_all(variants, file_sets(block))
 
 
 def cmd_schema(args) -> int:

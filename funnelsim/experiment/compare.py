@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -172,12 +173,15 @@ class Comparison:
         results: strategy name -> its `SimulationResult`, baseline first, runs in replication order.
         seed: master seed of the replications.
         common_random_numbers: whether replication i of every strategy shared its seed.
+        robustness: the comparison rerun under alternative assumptions, when asked for
+            (`funnelsim.experiment.robustness`).
     """
 
     results: dict[str, SimulationResult]
     seed: int
     common_random_numbers: bool = True
     notes: list[str] = field(default_factory=list)
+    robustness: Any = None
     _cache: dict[tuple[str, str], Difference] = field(default_factory=dict, repr=False)
     _summaries: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -238,12 +242,15 @@ class Comparison:
                 k: {"mean": s.at[k, "mean"], "ci95": [s.at[k, "ci95_low"], s.at[k, "ci95_high"]]} for k in KPI_NAMES
             }
             scenarios.append({"name": name, "kpis": kpis})
-        return {
+        out = {
             "baseline": self.baseline,
             "replications": self.replications,
             "scenarios": scenarios,
             "differences": [d.as_dict() for d in self.differences],
         }
+        if self.robustness is not None:
+            out["robustness"] = self.robustness.document()
+        return out
 
 
 def by_name(scenarios: Mapping[str, Scenario] | Sequence[Scenario]) -> dict[str, Scenario]:

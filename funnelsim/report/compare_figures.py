@@ -230,7 +230,13 @@ def save_comparison_figures(cmp, out: Path) -> list[tuple[str, str]]:
     """Write the comparison's PNGs into `out`; return (file name, caption) pairs."""
     for file, fig in comparison_figures(cmp).items():
         save(fig, Path(out) / file)
-    return [(file, caption) for file, _, caption in FIGURES]
+    written = [(file, caption) for file, _, caption in FIGURES]
+    if cmp.robustness is not None:
+        from funnelsim.report.robustness_report import CAPTION, robustness_figure
+
+        save(robustness_figure(cmp, cmp.robustness), Path(out) / "robustness.png")
+        written.append(("robustness.png", CAPTION))
+    return written
 
 
 # -- the crossover ------------------------------------------------------------------------------

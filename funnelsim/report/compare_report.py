@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 from funnelsim.experiment.compare import ALPHA, Comparison, Difference
+from funnelsim.report.mechanism import mechanism_sentence
 from funnelsim.report.tables import MONEY, SHARES, fmt
 from funnelsim.results.registry import KPI_LABELS, KPI_NAMES
 
@@ -152,6 +153,9 @@ def verdict(cmp: Comparison) -> list[str]:
             else f"{name} shows {_no_difference(rev, 'revenue', base)}"
         )
         first += f", with {_workload(cmp, name)}."
+        why = mechanism_sentence(cmp, name)
+        if why:
+            first += f" {why}"
         second = (
             f"Its profit is {_money_change(prof, 'profit', when, base).replace(' profit', '', 1)}."
             if prof.significant
@@ -163,8 +167,17 @@ def verdict(cmp: Comparison) -> list[str]:
             mine = cmp.summary(name).at["revenue_per_rep_hour", "mean"]
             theirs = cmp.summary(base).at["revenue_per_rep_hour", "mean"]
             third = f" Each rep selling hour brings {short('revenue', mine)} against {short('revenue', theirs)}."
-        out.append(f"{first} {second}{third}{_side_effects(cmp, name)}")
+        out.append(f"{first} {second}{third}{_side_effects(cmp, name)}{robust_sentence(cmp, name)}")
     return out
+
+
+def robust_sentence(cmp: Comparison, name: str) -> str:
+    """' The verdict on revenue holds under 9 of 10 assumption sets; not under curve_none.' or ''."""
+    if cmp.robustness is None:
+        return ""
+    from funnelsim.report.robustness_report import robustness_sentence
+
+    return " " + robustness_sentence(cmp.robustness, name)
 
 
 SIDE_EFFECTS = (
@@ -218,6 +231,10 @@ def text_report(cmp: Comparison, kpis=HEADLINE_KPIS) -> str:
             rows.append([KPI_LABELS[k], diff_cell(d) + f" {mark(d)}".rstrip(), p_text(d.p_value), finding(d)])
         parts += [_align(rows, {1, 2}), ""]
     parts.append("* significant: p < 0.05 and the 95% CI excludes zero; ~ borderline (they disagree).")
+    if cmp.robustness is not None:
+        from funnelsim.report.robustness_report import text_section
+
+        parts += ["", text_section(cmp.robustness, cmp)]
     return "\n".join(parts)
 
 
@@ -251,6 +268,10 @@ def markdown_report(cmp: Comparison, figures: list[tuple[str, str]]) -> str:
     lines += ["## Figures", ""] if figures else []
     for file, caption in figures:
         lines += [f"![{caption}]({file})", "", f"*{caption}*", ""]
+    if cmp.robustness is not None:
+        from funnelsim.report.robustness_report import markdown_section
+
+        lines += markdown_section(cmp.robustness, cmp)
     lines += ["## All KPIs", "", markdown_tables(cmp, KPI_NAMES), "", "## Method", "", METHOD, ""]
     lines += [_provenance(cmp), ""]
     return "\n".join(lines)
@@ -324,6 +345,10 @@ def html_report(cmp: Comparison, figures: list[tuple[str, str]], folder: Path) -
                     f"<figure><img alt='{esc(caption)}' src='data:image/png;base64,{data}'>"
                     f"<figcaption>{esc(caption)}</figcaption></figure>"
                 )
+            if cmp.robustness is not None:
+                from funnelsim.report.robustness_report import html_section
+
+                parts += html_section(cmp.robustness, cmp)
     parts += ["<h2>Method</h2>", f"<p>{esc(METHOD)}</p>", f"<p class='note'>{esc(_provenance(cmp))}</p>"]
     parts.append("</body></html>\n")
     return "\n".join(parts)

@@ -95,6 +95,11 @@ class Run:
     def cycle(self) -> np.ndarray:
         return cycle_days(self.model, self.book)
 
+    @cached_property
+    def fit_worked(self) -> float:
+        fits = self.book["fit"][self.book["first_attempt"] >= 0]
+        return float(np.mean(fits)) if len(fits) else NAN
+
     def ended(self, state: LeadState) -> int:
         return int(np.count_nonzero(self.book["state"] == state))
 
@@ -236,6 +241,21 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("leads_ignored", "Leads ignored by reps (low trust)", C, lambda r: r.ended(LeadState.IGNORED)),
     Kpi("trust_end", "Reps' trust in marketing leads at end", S, lambda r: r.model.alignment.trust),
     Kpi("referral_leads", "Referral leads", C, lambda r: r.model.referral_leads),
+    # the mechanisms a verdict names (funnelsim.report.mechanism)
+    Kpi(
+        "leads_never_worked_share",
+        "Leads sent to sales never worked (share)",
+        S,
+        lambda r: _ratio(r.model.sales_entries - r.worked, r.model.sales_entries),
+        "Never called (share)",
+    ),
+    Kpi("fit_worked_mean", "Persona fit of the leads worked, mean", Unit.SCORE, lambda r: r.fit_worked),
+    Kpi(
+        "deals_gone_cold_share",
+        "Leads worked that went cold between stages (share)",
+        S,
+        lambda r: _ratio(r.ended(LeadState.WENT_COLD), r.worked),
+    ),
 )
 del M, C, S, H, D
 

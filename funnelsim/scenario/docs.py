@@ -81,6 +81,18 @@ LOADER_PROPERTIES: dict[str, Any] = {
         },
         "description": "Strategies to compare, by name; the first is the baseline of `funnelsim compare`.",
     },
+    "assumptions": {
+        "title": "Assumptions",
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": {
+            "type": "object",
+            "description": "One assumption set: `set` (field path -> value, as `--set` writes them), "
+            "`description` and `source`; or `drop: true` alone to remove the default set of that name.",
+        },
+        "description": "Assumption sets for `funnelsim compare --robustness`, by name, extending its defaults "
+        "(a default's name replaces it); each is written into every strategy (default: none, the default sets only).",
+    },
 }
 
 

@@ -24,7 +24,9 @@ from funnelsim.scenario.overrides import SET, Override, apply_override, parse_ov
 from funnelsim.scenario.schema import Scenario
 from funnelsim.scenario.yamlsource import FieldPath, Loc, Source, format_path, read_yaml_file
 
-__all__ = ["load_scenario", "load_variants", "variant_names"]
+__all__ = ["assumptions_block", "load_scenario", "load_variants", "variant_names"]
+
+ASSUMPTIONS = "assumptions"  # a comparison's alternative assumption sets (funnelsim.experiment.assumptions)
 
 
 def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = (), variant: str | None = None) -> Scenario:
@@ -38,7 +40,7 @@ def load_scenario(path: str | os.PathLike[str], overrides: Sequence[str] = (), v
     if variant is not None:
         return load_variants(path, overrides, only=variant)[variant]
     source = _resolve(Path(path), os.fspath(path), ())
-    base = _without(source, "variants")
+    base = _without(_without(source, "variants"), ASSUMPTIONS)
     ovs, problems = parse_overrides(overrides, Scenario)
     scenario, found = _validate(base, ovs)
     problems += found
@@ -63,7 +65,7 @@ def load_variants(
     `{scenario.name: scenario}`. Overrides apply to every variant, after the variant's own
     changes. `only` loads that one variant alone (an error if the file has no such variant).
     """
-    source = _resolve(Path(path), os.fspath(path), ())
+    source = _without(_resolve(Path(path), os.fspath(path), ()), ASSUMPTIONS)
     ovs, problems = parse_overrides(overrides, Scenario)
     if only is not None:
         missing = _missing_variant(source, only, os.fspath(path))
@@ -96,7 +98,7 @@ def load_variants(
             problems.append(Problem(bloc.file, bloc.line, format_path(prefix), msg))
             continue
         locs = {p[2:]: loc for p, loc in source.locs.items() if p[:2] == prefix and len(p) > 2}
-        misplaced = [k for k in ("extends", "variants") if k in body]
+        misplaced = [k for k in ("extends", "variants", ASSUMPTIONS) if k in body]
         for key in misplaced:
             loc = locs[(key,)]
             msg = f"{key!r} is only allowed at the top level of a file, not inside a variant"
@@ -123,6 +125,17 @@ def load_variants(
     if problems:
         raise ScenarioError(_ordered(problems))
     return results
+
+
+def assumptions_block(path: str | os.PathLike[str]) -> Source | None:
+    """The file's `assumptions:` block (merged through `extends`) with the line of every value, or
+    None; `funnelsim.experiment.assumptions.file_sets` reads and checks it."""
+    source = _resolve(Path(path), os.fspath(path), ())
+    if ASSUMPTIONS not in source.data:
+        return None
+    n = 1
+    locs = {p[n:]: loc for p, loc in source.locs.items() if p[:n] == (ASSUMPTIONS,)}
+    return Source(source.data[ASSUMPTIONS], locs)
 
 
 def _missing_variant(source: Source, name: str, display: str) -> Problem | None:

@@ -33,7 +33,7 @@ DIST_CLASSES: dict[str, type[BaseModel]] = {
         dists.Empirical,
     )
 }
-LOADER_KEYS = ("extends", "variants")  # top-level keys the loader consumes itself
+LOADER_KEYS = ("extends", "variants", "assumptions")  # top-level keys the loader consumes itself
 
 
 def unwrap(tp: Any) -> Any:

@@ -27,17 +27,26 @@ _SEGMENT = re.compile(r"([^.\[\]\s=]+)((?:\[(?:\d+|\*)\])*)")
 
 @dataclass(frozen=True)
 class Override:
+    """A value to set at a field path; `at` is where it was typed when that is a file, not `--set`."""
+
     text: str
     path: FieldPath
     value: Any
+    at: Loc | None = None
 
     @property
     def loc(self) -> Loc:
-        return Loc(SET, None, self.text)
+        return self.at or Loc(SET, None, self.text)
 
 
 def _problem(text: str, path: str, message: str) -> Problem:
     return Problem(SET, None, path, f"{message} (in --set {text!r})")
+
+
+def _failed(ov: Override, path: str, message: str) -> Problem:
+    if ov.at is not None:
+        return Problem(ov.at.file, ov.at.line, path, message)
+    return _problem(ov.text, path, message)
 
 
 def parse_path(spec: str) -> FieldPath | None:
@@ -101,7 +110,7 @@ def parse_overrides(texts: Sequence[str], root: type[BaseModel]) -> tuple[list[O
             msg = f"malformed field path {spec.strip()!r}; expected names joined by '.', list items as [i] or [*]"
             problems.append(_problem(text, "", msg))
             continue
-        bad = _check_schema(path, root)
+        bad = check_path(path, root)
         if bad:
             problems.append(_problem(text, format_path(path), bad))
             continue
@@ -115,7 +124,7 @@ def parse_overrides(texts: Sequence[str], root: type[BaseModel]) -> tuple[list[O
     return done, problems
 
 
-def _check_schema(path: FieldPath, root: type[BaseModel]) -> str | None:
+def check_path(path: FieldPath, root: type[BaseModel]) -> str | None:
     """Why `path` names no field of the schema (None if it does)."""
     tp: Any = root
     for n, key in enumerate(path):
@@ -142,9 +151,9 @@ def apply_override(source: Source, ov: Override) -> Problem | None:
     if EVERY in ov.path:
         paths, why = expand(source.data, ov.path)
         if why:
-            return _problem(ov.text, format_path(ov.path), why)
+            return _failed(ov, format_path(ov.path), why)
         for path in paths:
-            problem = apply_override(source, Override(ov.text, path, copy.deepcopy(ov.value)))
+            problem = apply_override(source, Override(ov.text, path, copy.deepcopy(ov.value), ov.at))
             if problem is not None:
                 return problem
         return None
@@ -154,13 +163,11 @@ def apply_override(source: Source, ov: Override) -> Problem | None:
         last = n == len(ov.path) - 1
         if isinstance(key, int):
             if not isinstance(cur, list):
-                return _problem(ov.text, format_path(ov.path), f"{here} is not a list here")
+                return _failed(ov, format_path(ov.path), f"{here} is not a list here")
             if not 0 <= key < len(cur):
-                return _problem(
-                    ov.text, format_path(ov.path), f"index {key} is out of range ({here} has {len(cur)} item(s))"
-                )
+                return _failed(ov, format_path(ov.path), f"index {key} is out of range ({here} has {len(cur)} item(s))")
         elif not isinstance(cur, dict):
-            return _problem(ov.text, format_path(ov.path), f"{here} is not a mapping here")
+            return _failed(ov, format_path(ov.path), f"{here} is not a mapping here")
         elif key not in cur and not last:
             cur[key] = {}
             source.locs[ov.path[: n + 1]] = ov.loc
