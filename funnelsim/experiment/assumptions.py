@@ -78,9 +78,11 @@ def one(name: str, path: str, value: Any, description: str, source: str) -> Assu
 # One line a set: adding one (a new work policy, say) is adding a line.
 # fmt: off
 DEFAULT_SETS: tuple[AssumptionSet, ...] = (
+    one("curve_hbr_2011", CURVE, {"preset": "hbr_2011"}, "the default curve: qualify odds 7x within the hour, 60x against a day", "Oldroyd, McElheran & Elkington, HBR 2011 (a file with its own curve meets the default)"),  # noqa: E501
     one("curve_mit_2007", CURVE, {"preset": "mit_2007"}, "leads cool in minutes: contact odds fall ~100x, qualify odds ~21x from 5 to 30 min", "Oldroyd & Elkington, lead response study (MIT/InsideSales 2007)"),  # noqa: E501
     one("curve_gentle", CURVE, {"preset": "gentle"}, "leads cool slowly: half the interest left after a day, a quarter after a week", "an assumption: considered B2B purchases cool slowly"),  # noqa: E501
     one("curve_none", CURVE, {"preset": "none"}, "no speed-to-lead effect at all", "the null case: does the verdict rest on speed to lead?"),  # noqa: E501
+    one("work_pipeline_first", WORK, "pipeline_first", "reps work open deals first and let the weakest new leads go under load", "how sales teams work (Sabnis et al., Journal of Marketing 2013); the default"),  # noqa: E501
     one("work_fifo", WORK, "fifo", "reps take ready tasks first come, first served", "the naive team a trainer shows"),
     one("work_newest_first", WORK, "newest_first", "reps call the newest leads first", "speed-to-lead advice (Oldroyd, McElheran & Elkington, HBR 2011)"),  # noqa: E501
     one("work_highest_value", WORK, "highest_value", "reps take the task of highest expected value first", "cherry-picking under load"),  # noqa: E501
@@ -90,7 +92,8 @@ DEFAULT_SETS: tuple[AssumptionSet, ...] = (
     one("skill_elasticity_high", SKILL, 1.5, "rep skill moves conversion more (skill elasticity 1.5)", ELASTICITY_WHY),
     one("selling_share_low", SHARE, 0.28, "reps sell 28% of their week, in every team", SHARE_WHY),
     one("selling_share_high", SHARE, 0.41, "reps sell 41% of their week, in every team", SHARE_WHY),
-    one("selling_spread", PATTERN, "spread", "selling hours spread over the day, in every team", "afternoon leads are called the same afternoon"),  # noqa: E501
+    one("selling_spread", PATTERN, "spread", "selling hours spread over the day, in every team", "afternoon leads are called the same afternoon; the default"),  # noqa: E501
+    one("selling_morning", PATTERN, "morning", "all selling hours at the start of the day, in every team", "the old behaviour: afternoon leads wait for tomorrow"),  # noqa: E501
 )
 # fmt: on
 

@@ -50,7 +50,7 @@ variants:
         - name: web
           leads_per_week: 40
 """
-KEPT = ("work_fifo", "curve_none", "skill_elasticity_low")
+KEPT = ("work_pipeline_first", "curve_none", "skill_elasticity_low")
 
 
 def planted_file(tmp_path):
@@ -90,8 +90,8 @@ def test_a_planted_flip_is_the_one_set_that_does_not_hold(tmp_path, capsys):
     plain = next(d for d in docs[0]["differences"] if d["kpi"] == "profit")
     assert plain["mean_diff"] > 0
     # a set that changes nothing here gives the comparison's own numbers, from the same seeds
-    assert profit["work_fifo"]["difference"] == plain["mean_diff"]
-    assert profit["work_fifo"]["ci95"] == plain["ci95"]
+    assert profit["work_pipeline_first"]["difference"] == plain["mean_diff"]
+    assert profit["work_pipeline_first"]["ci95"] == plain["ci95"]
 
 
 def test_the_report_says_where_the_verdict_holds(tmp_path, capsys):
@@ -168,7 +168,11 @@ def test_a_set_that_overwrites_what_the_strategies_differ_in_is_not_run(tmp_path
 # the other through the day, so afternoon leads wait for the next morning (or do not).
 SELLING_HOURS = TWO_VOLUMES.split("variants:")[0].replace("leads_per_week: 20", "leads_per_week: 100") + (
     "variants:\n"
-    "  mornings: {}\n"
+    "  mornings:\n"
+    "    sales:\n"
+    "      teams:\n"
+    "        - name: ae\n"
+    "          selling_pattern: morning\n"
     "  all_day:\n"
     "    sales:\n"
     "      teams:\n"
