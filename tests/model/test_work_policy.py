@@ -59,10 +59,7 @@ def test_new_leads_ranked_by_expected_value_now_whatever_the_hour():
     ]
     by_key = sorted(range(40), key=lambda i: p.key(leads[i]))
     for now in (40.0, 100.0, 1000.0):
-        worth = [
-            p.remaining[0] * (lead.score / 0.6) ** 1.5 * math.exp(-0.4 * (now - lead.entered))
-            for lead in leads
-        ]
+        worth = [p.remaining[0] * (lead.score / 0.6) ** 1.5 * math.exp(-0.4 * (now - lead.entered)) for lead in leads]
         assert by_key == sorted(range(40), key=lambda i: -worth[i])
 
 
