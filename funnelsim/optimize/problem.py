@@ -273,7 +273,7 @@ class _ProblemChecker(Checker):
     def variables(self, base_doc: dict) -> tuple[list[Variable], list[Problem]]:
         problems: list[Problem] = []
         out: list[Variable] = []
-        taken: dict[FieldPath, str] = {p: "set" for p in self._fixed_paths(base_doc)}
+        taken: dict[FieldPath, str] = {}  # a `set:` path may be a lever: `set` gives its current value
         names: dict[str, int] = {}
         for i, spec in enumerate(self.spec.variables):
             where = ("variables", i)
@@ -306,9 +306,6 @@ class _ProblemChecker(Checker):
             else:
                 out.append(var)
         return out, problems
-
-    def _fixed_paths(self, base_doc: dict) -> list[FieldPath]:
-        return [p for text in self.spec.fixed for p, _ in self.field_paths(text, ("set", text), base_doc)[0]]
 
     def _variable(self, spec, name, paths, types, where, base_doc) -> tuple[Variable | None, list[Problem]]:
         kind = spec.kind or ("categorical" if spec.values is not None else None)
