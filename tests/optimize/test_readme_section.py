@@ -26,7 +26,11 @@ def test_the_file_the_readme_shows_loads(tmp_path: Path):
     (folder / "opt.yaml").write_text(body)
     problem = load_problem(folder / "opt.yaml")
     assert [v.kind for v in problem.variables] == ["int", "float", "categorical", "simplex"]
-    assert [c.text for c in problem.constraints] == ["rep_utilization <= 0.85", "cost <= 9e+06"]
+    assert [c.text for c in problem.constraints] == [
+        "rep_utilization <= 0.85",
+        "cost <= 9e+06",
+        "leads_never_worked_share <= 0.5",
+    ]
 
 
 def test_the_commands_parse_and_the_example_problem_loads():
