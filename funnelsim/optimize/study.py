@@ -67,6 +67,11 @@ def open_study(problem: OptimizationProblem, out: Path, seed: int, resume: bool)
         raise UsageError(f"--resume: no study to resume in {out} (no {STUDY_LOG})")
     out.mkdir(parents=True, exist_ok=True)
     storage = JournalStorage(JournalFileBackend(str(log)))
+    others = [n for n in optuna.study.get_all_study_names(storage) if n != problem.name]
+    if others:
+        raise UsageError(
+            f"{out} holds the study {others[0]!r} of another problem; use another --out, or delete the folder"
+        )
     directions = [o.direction for o in problem.objectives]
     study = optuna.create_study(
         storage=storage,

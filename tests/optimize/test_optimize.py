@@ -123,6 +123,12 @@ def test_rerunning_a_finished_study_runs_no_trial_again(small: Path, tmp_path: P
     assert main(["optimize", str(small), "--out", str(out), "--seed", "4"]) == 2
     assert "holds the study of seed 3" in capsys.readouterr().err
     assert main(["optimize", str(small), "--out", str(tmp_path / "none"), "--resume"]) == 2
+    renamed = write(tmp_path, SMALL.replace("name: small", "name: other"), "other.yaml")
+    assert main(["optimize", str(renamed), "--out", str(out)]) == 2
+    assert "holds the study 'small' of another problem" in capsys.readouterr().err
+    changed = write(tmp_path, SMALL.replace("trials: 8", "trials: 8\ndescription: changed"), "changed.yaml")
+    assert main(["optimize", str(changed), "--out", str(out)]) == 2
+    assert "holds a study of another problem" in capsys.readouterr().err
 
 
 KILLABLE = SMALL.replace("trials: 8", "trials: 16").replace("batch: 4", "batch: 2")
