@@ -18,6 +18,7 @@ from funnelsim.optimize.outcome import Outcome, binding, trials_table
 from funnelsim.optimize.problem import OptimizationProblem
 from funnelsim.optimize.variables import Plan, base_plan
 from funnelsim.report.compare_report import CSS, _md_table, short, signed
+from funnelsim.report.tables import MONEY
 from funnelsim.results.registry import label_of
 
 
@@ -180,7 +181,11 @@ def convergence_figure(outcome: Outcome):
         ax.set_xlabel("trial")
         ax.set_ylabel(label_of(p.primary.kpi) if p.primary.statistic == "mean" else p.primary.label)
         ax.set_title("Convergence of the search")
-        ax.legend(loc="lower right" if p.primary.maximize else "upper right")
+        if p.primary.kpi in MONEY:
+            from funnelsim.report.compare_figures import FuncFormatter, money_axis
+
+            ax.yaxis.set_major_formatter(FuncFormatter(money_axis))
+        ax.legend(loc="best")
     return fig
 
 
