@@ -249,14 +249,14 @@ class _ProblemChecker(Checker):
 
     def goals(self) -> tuple[list[Objective], list[Constraint], list[Problem]]:
         problems, objectives, constraints = [], [], []
-        seen: dict[str, int] = {}
+        seen: set[tuple[str, str]] = set()
         for i, o in enumerate(self.spec.objectives):
             if o.kpi not in KPI_NAMES:
                 problems.append(self.problem(("objectives", i, "kpi"), _unknown_kpi(o.kpi)))
-            elif (o.kpi, o.statistic) in seen.items():
+            elif (o.kpi, o.statistic) in seen:
                 problems.append(self.problem(("objectives", i), f"{o.kpi} is already an objective"))
             else:
-                seen[o.kpi] = o.statistic
+                seen.add((o.kpi, o.statistic))
                 objectives.append(Objective(o.kpi, o.direction, o.statistic))
         for i, text in enumerate(self.spec.constraints):
             c = parse_constraint(text)
