@@ -1,7 +1,7 @@
 """The search: an Optuna study in DIR/study.log, asked for plans in fixed batches.
 
 Storage is Optuna's JournalStorage on a JournalFileBackend: an append-only log that survives a
-kill (measured at about 10 ms per trial, under 2% of a one-year run; SQLite was about 9%).
+kill (with TPE, about 50 ms a trial, 3% of a one-year run; SQLite took 17%: bench_optimize.py).
 One objective: TPE; several: NSGA-II; constraints through the sampler's `constraints_func`.
 
 Reproducible with resume: trials are asked in batches of `batch` (whatever the workers), and
