@@ -128,8 +128,12 @@ def run_study(
         start = min(t.number for t in running) if running else asked
         end = min((start // batch + 1) * batch, trials)
         # a trial left RUNNING by a killed process keeps its plan: run it, do not ask again
-        pending = [optuna.Trial(study, t._trial_id) for t in running]
-        plans = [plan_from_params(problem, t.params) for t in running]
+        # (suggesting again returns the stored values; a lever it had not reached is drawn now)
+        pending, plans = [], []
+        for t in running:
+            study.sampler = sampler_for(problem, seed, t.number)
+            pending.append(optuna.Trial(study, t._trial_id))
+            plans.append(suggest(pending[-1], problem))
         for number in range(asked, end):
             study.sampler = sampler_for(problem, seed, number)
             trial = study.ask()
