@@ -29,7 +29,9 @@ def period(problem: OptimizationProblem) -> str:
 
 def _value(x) -> str:
     if isinstance(x, float):
-        return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.2f}".rstrip("0").rstrip(".") if x else "0"
+    if isinstance(x, list):
+        return "[" + ", ".join(_value(v) for v in x) + "]"
     return str(x)
 
 
