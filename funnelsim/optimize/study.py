@@ -13,9 +13,12 @@ the same result) as an uninterrupted study at the same seed.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +42,27 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 def _constraints(trial: FrozenTrial) -> list[float]:
     return list(trial.user_attrs.get("constraints", []))
+
+
+@contextmanager
+def journal_writes() -> Iterator[None]:
+    """Ctrl-C (or SIGTERM) waits until the study's writes are done, then interrupts: raised inside
+    Optuna's journal file lock, it would leave the lock half taken and end in a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in INTERRUPTS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if caught:
+            raise KeyboardInterrupt
+
+
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 
 
 def trial_seed(seed: int, number: int) -> int:
@@ -66,6 +90,11 @@ def open_study(problem: OptimizationProblem, out: Path, seed: int, resume: bool)
     if resume and not log.exists():
         raise UsageError(f"--resume: no study to resume in {out} (no {STUDY_LOG})")
     out.mkdir(parents=True, exist_ok=True)
+    with journal_writes():
+        return _open(problem, log, out, seed)
+
+
+def _open(problem: OptimizationProblem, log: Path, out: Path, seed: int) -> optuna.Study:
     storage = JournalStorage(JournalFileBackend(str(log)))
     others = [n for n in optuna.study.get_all_study_names(storage) if n != problem.name]
     if others:
@@ -120,30 +149,32 @@ def run_study(
     seeds = trial_seeds(problem, seed)
     t0, in_runs = time.perf_counter(), 0.0
     while True:
-        all_trials = study.get_trials(deepcopy=False)
-        asked = len(all_trials)
-        running = [t for t in all_trials if t.state == TrialState.RUNNING]
-        if not running and asked >= trials:
-            return time.perf_counter() - t0 - in_runs
-        start = min(t.number for t in running) if running else asked
-        end = min((start // batch + 1) * batch, trials)
-        # a trial left RUNNING by a killed process keeps its plan: run it, do not ask again
-        # (suggesting again returns the stored values; a lever it had not reached is drawn now)
-        pending, plans = [], []
-        for t in running:
-            study.sampler = sampler_for(problem, seed, t.number)
-            pending.append(optuna.Trial(study, t._trial_id))
-            plans.append(suggest(pending[-1], problem))
-        for number in range(asked, end):
-            study.sampler = sampler_for(problem, seed, number)
-            trial = study.ask()
-            pending.append(trial)
-            plans.append(suggest(trial, problem))
+        with journal_writes():
+            all_trials = study.get_trials(deepcopy=False)
+            asked = len(all_trials)
+            running = [t for t in all_trials if t.state == TrialState.RUNNING]
+            if not running and asked >= trials:
+                return time.perf_counter() - t0 - in_runs
+            start = min(t.number for t in running) if running else asked
+            end = min((start // batch + 1) * batch, trials)
+            # a trial left RUNNING by a killed process keeps its plan: run it, do not ask again
+            # (suggesting again returns the stored values; a lever it had not reached is drawn now)
+            pending, plans = [], []
+            for t in running:
+                study.sampler = sampler_for(problem, seed, t.number)
+                pending.append(optuna.Trial(study, t._trial_id))
+                plans.append(suggest(pending[-1], problem))
+            for number in range(asked, end):
+                study.sampler = sampler_for(problem, seed, number)
+                trial = study.ask()
+                pending.append(trial)
+                plans.append(suggest(trial, problem))
         t1 = time.perf_counter()
         results = evaluate_once(problem, study, plans, seeds, executor, progress)
         in_runs += time.perf_counter() - t1
-        for trial, runs in zip(pending, results, strict=True):
-            tell(study, problem, trial, runs)
+        with journal_writes():
+            for trial, runs in zip(pending, results, strict=True):
+                tell(study, problem, trial, runs)
 
 
 def tell(study: optuna.Study, problem: OptimizationProblem, trial: optuna.Trial, runs: PlanRuns) -> None:
@@ -166,7 +197,9 @@ def evaluate_once(problem, study, plans, seeds, executor, progress) -> list[Plan
     """Like `evaluate`, but a plan already run (in an earlier trial or this batch) is not run again:
     at the same seeds it would give the same numbers. Its trial records 0 runs."""
     known: dict[str, PlanRuns] = {}
-    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+    with journal_writes():
+        done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    for t in done:
         if "kpis" in t.user_attrs:
             plan = plan_from_params(problem, t.params)
             done = PlanRuns(
