@@ -37,13 +37,14 @@ from funnelsim.scenario.schema import Scenario
 from funnelsim.scenario.yamlsource import FieldPath, Loc, Source, describe_type, format_path, parse_yaml
 
 
-def _read(path: Path, display: str) -> Source:
+def read_spec_file(path: Path, display: str, what: str = "a sweep", keys: str = "'base' and 'parameters'") -> Source:
+    """The YAML of a sweep (or optimisation) file with its lines; `what` and `keys` word the error."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ScenarioError([Problem(display, None, "", "file not found")]) from None
     except IsADirectoryError:
-        raise ScenarioError([Problem(display, None, "", "is a directory, expected a sweep file")]) from None
+        raise ScenarioError([Problem(display, None, "", f"is a directory, expected {what} file")]) from None
     except OSError as exc:
         raise ScenarioError([Problem(display, None, "", f"cannot read file: {exc.strerror or exc}")]) from None
     try:
@@ -59,7 +60,7 @@ def _read(path: Path, display: str) -> Source:
         raise ScenarioError([_flow_hint(p, text) for p in err.problems]) from None
     if not isinstance(source.data, dict):
         got = "nothing" if source.data is None else describe_type(source.data)
-        msg = f"expected a sweep: a mapping with at least 'base' and 'parameters', got {got}"
+        msg = f"expected {what}: a mapping with at least {keys}, got {got}"
         raise ScenarioError([Problem(display, line, "", msg)])
     return source
 
@@ -74,9 +75,9 @@ def _flow_hint(problem: Problem, text: str) -> Problem:
     return problem
 
 
-def _top_level_problems(source: Source, display: str) -> list[Problem]:
+def top_level_problems(source: Source, display: str, model: type = SweepSpec) -> list[Problem]:
     """Unknown top-level keys, with the allowed ones (pydantic's own list would add scenario keys)."""
-    allowed = allowed_keys(SweepSpec, None, at_root=False)
+    allowed = allowed_keys(model, None, at_root=False)
     out = []
     for key in list(source.data):
         if key not in allowed:
@@ -92,14 +93,14 @@ def _top_level_problems(source: Source, display: str) -> list[Problem]:
 def load_sweep(path: str | os.PathLike[str]) -> Sweep:
     """Read and validate a sweep file; every problem found is raised in one ScenarioError."""
     display = os.fspath(path)
-    source = _read(Path(path), display)
-    problems = _top_level_problems(source, display)
+    source = read_spec_file(Path(path), display)
+    problems = top_level_problems(source, display)
     try:
         spec = SweepSpec.model_validate(source.data)
     except ValidationError as exc:
         problems += problems_from(exc.errors(include_url=False), source, SweepSpec)
         raise ScenarioError(problems) from None
-    checker = _Checker(spec, source, display)
+    checker = Checker(spec, source, display)
     problems += checker.check_design()
     base_path = Path(path).parent / spec.base
     base_display = os.path.normpath(os.path.join(os.path.dirname(display), spec.base))
@@ -128,7 +129,7 @@ def load_sweep(path: str | os.PathLike[str]) -> Sweep:
     )
 
 
-class _Checker:
+class Checker:
     """The checks pydantic cannot make alone: field paths, values against the base, the design."""
 
     def __init__(self, spec: SweepSpec, source: Source, display: str) -> None:
