@@ -160,12 +160,6 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("leads_created", "Leads created", C, lambda r: r.model.leads_created, "Leads bought"),
     Kpi("leads_worked", "Leads worked by a rep", C, lambda r: r.worked),
     Kpi("leads_never_worked", "Leads never worked", C, lambda r: r.model.leads_created - r.worked, "Never called"),
-    Kpi(
-        "leads_never_worked_share",
-        "Leads never worked (share)",
-        S,
-        lambda r: _ratio(r.model.leads_created - r.worked, r.model.leads_created),
-    ),
     Kpi("win_rate", "Win rate (won / created)", S, lambda r: _ratio(r.won, r.model.leads_created)),
     Kpi(
         "response_time_hours_median",
