@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from funnelsim.dashboard.levers import BY_KEY, apply_levers, read_levers
+from funnelsim.dashboard.room import LIVE_MODELS
 from funnelsim.dashboard.snapshot import Ramp, Snapshot, Tracker, ramp_by_cohort, take_snapshot
 from funnelsim.model.model import FunnelModel
 from funnelsim.scenario.schema import Scenario
@@ -41,6 +42,7 @@ class Run:
         self.name = name
         self.scenario = scenario
         self.model = FunnelModel(scenario, rng=seed)
+        LIVE_MODELS.add(self.model)
         self.tracker = Tracker(self.model)
         self._ramp: tuple[int, Ramp] = (-1, Ramp())
 
@@ -70,20 +72,21 @@ class Workshop:
             raise ValueError("a workshop shows one or two strategies")
         self.seed = strategies[0][1].seed if seed is None else seed
         self.runs = [Run(name, scenario, self.seed) for name, scenario in strategies]
+        self._days_per_week = self.runs[0].model.calendar.days_per_week
         self.lock = threading.RLock()
         self._snapshots: tuple[int, list[Snapshot]] | None = None
 
     @property
     def day(self) -> int:
-        return max(run.model.day for run in self.runs)
+        return max((run.model.day for run in self.runs), default=0)
 
     @property
     def days_total(self) -> int:
-        return max(run.model.days_total for run in self.runs)
+        return max((run.model.days_total for run in self.runs), default=0)
 
     @property
     def days_per_week(self) -> int:
-        return self.runs[0].model.calendar.days_per_week
+        return self._days_per_week
 
     @property
     def running(self) -> bool:
@@ -109,6 +112,11 @@ class Workshop:
             if seconds is not None and time.perf_counter() - start >= seconds:
                 break
         return self.day >= day or not self.running
+
+    def close(self) -> None:
+        with self.lock:
+            self.runs = []
+            self._snapshots = None
 
     def snapshots(self) -> list[Snapshot]:
         """The figures' data for today, taken once per simulated day."""
@@ -144,6 +152,26 @@ class Session:
         self.lock = threading.RLock()
         self.workshop = self._build(self.setup)
         self.target_day = 0
+        self.closed = False
+        self.playing = False  # the page's play loop is on (the room counts these)
+        self.last_used = time.monotonic()
+        self._working = 0
+
+    def touch(self) -> None:
+        """Somebody used the page (the room ends sessions nobody uses)."""
+        self.last_used = time.monotonic()
+
+    @property
+    def busy(self) -> bool:
+        """Stepping or replaying right now."""
+        return self._working > 0
+
+    def close(self) -> None:
+        """The tab is gone: stop stepping and let the models go (waits for a step under way)."""
+        with self.lock:
+            self.closed = True
+            self.playing = False
+            self.workshop.close()
 
     @property
     def names(self) -> list[str]:
@@ -198,6 +226,9 @@ class Session:
         """Change the setup (strategies, levers, apply_to) and rebuild; the replay target is the
         day reached so far. Raises LeverError, leaving everything as it was, if invalid."""
         with self.lock:
+            if self.closed:
+                return
+            self.touch()
             setup = replace(self.setup, **changes)
             if setup.strategy_a not in self.variants or (setup.side_by_side and setup.strategy_b not in self.variants):
                 raise LeverError(f"no strategy called {setup.strategy_b or setup.strategy_a!r} in this file")
@@ -219,23 +250,38 @@ class Session:
     def reset(self) -> None:
         """Back to day 0 with the current setup."""
         with self.lock:
+            if self.closed:
+                return
+            self.touch()
             self.workshop = self._build(self.setup)
             self.target_day = 0
 
     def step(self, days: int) -> int:
         with self.lock:
-            done = self.workshop.step(days)
+            if self.closed:
+                return 0
+            self._working += 1
+            try:
+                done = self.workshop.step(days)
+            finally:
+                self._working -= 1
             self.target_day = self.workshop.day
             return done
 
     @property
     def catching_up(self) -> bool:
-        return self.workshop.day < self.target_day and self.workshop.running
+        return not self.closed and self.workshop.day < self.target_day and self.workshop.running
 
     def catch_up(self, seconds: float | None = None) -> bool:
         """Replay towards the day the room had reached; True once there."""
         with self.lock:
-            return self.workshop.advance_to(self.target_day, seconds)
+            if self.closed:
+                return True
+            self._working += 1
+            try:
+                return self.workshop.advance_to(self.target_day, seconds)
+            finally:
+                self._working -= 1
 
     def snapshots(self) -> list[Snapshot]:
         with self.lock:

@@ -1,0 +1,113 @@
+"""The room in a real (headless) Chromium: closed tabs stop computing, limits, idle sessions.
+
+Run by `.ci/browser.sh` (`pytest -m browser`); skipped when Chromium or Playwright is missing.
+Every check asks the server's status route (`/_funnelsim/status`) and reads the server process's
+CPU time from /proc, rather than sleeping and hoping.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.dashboard.test_browser import CHROMIUM, FLAGS, SCENARIO
+
+pytestmark = pytest.mark.browser
+
+GRACE = 2.0
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM:
+        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/browser.sh installs it")
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[browser]'")
+    pytest.importorskip("solara", reason="the dashboard extra is not installed: pip install -e '.[dashboard]'")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@contextmanager
+def dashboard(tmp_path: Path, **limits):
+    from funnelsim.dashboard import server
+
+    port = server.free_port("127.0.0.1")
+    log = (tmp_path / f"server-{port}.log").open("w")
+    process = server.start(SCENARIO, "127.0.0.1", port, server.Limits(**limits), stdout=log, stderr=subprocess.STDOUT)
+    url = server.url("127.0.0.1", port)
+    try:
+        assert server.wait_ready(url, process, timeout=120), Path(log.name).read_text()
+        yield url, process
+    finally:
+        server.stop(process)
+        log.close()
+
+
+def status(url: str) -> dict:
+    from funnelsim.dashboard import server
+
+    return server.status(url)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc (clock ticks)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_share(pid: int, window: float = 1.0) -> float:
+    """Share of one core the process used over the next `window` seconds."""
+    before, start = cpu_seconds(pid), time.perf_counter()
+    time.sleep(window)
+    return (cpu_seconds(pid) - before) / (time.perf_counter() - start)
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.25)
+
+
+def open_tab(browser, url: str):
+    tab = browser.new_page(viewport={"width": 1600, "height": 1000})
+    tab.set_default_timeout(90_000)
+    tab.goto(url)
+    return tab
+
+
+def test_closed_tabs_stop_playing_and_release_their_models(browser, tmp_path):
+    with dashboard(tmp_path, grace=GRACE) as (url, process):
+        assert status(url)["sessions"] == 0
+        tabs = [open_tab(browser, url) for _ in range(4)]
+        for tab in tabs:
+            tab.get_by_role("button", name="Play").click()
+        for tab in tabs:
+            tab.get_by_role("button", name="Pause").wait_for()
+        now = wait_for(lambda: (s := status(url))["playing"] == 4 and s, 30, "four sessions playing")
+        assert now["sessions"] == 4 and now["models"] == 4
+        assert cpu_share(process.pid) > 0.3  # they really compute
+        for tab in tabs:
+            tab.close()  # no goodbye beacon: the server sees the connections drop
+        closed = time.monotonic()
+        gone = wait_for(
+            lambda: (s := status(url))["sessions"] == 0 and s["models"] == 0 and s, GRACE + 15, "sessions released"
+        )
+        assert gone["playing"] == 0
+        released = time.monotonic() - closed
+        idle = wait_for(lambda: (c := cpu_share(process.pid)) < 0.1 and (c,), 10, "the server's CPU to fall")
+        print(f"browser: 4 tabs closed, released in {released:.1f} s (grace {GRACE:g} s), then CPU {idle[0]:.0%}")
