@@ -111,3 +111,38 @@ def test_closed_tabs_stop_playing_and_release_their_models(browser, tmp_path):
         released = time.monotonic() - closed
         idle = wait_for(lambda: (c := cpu_share(process.pid)) < 0.1 and (c,), 10, "the server's CPU to fall")
         print(f"browser: 4 tabs closed, released in {released:.1f} s (grace {GRACE:g} s), then CPU {idle[0]:.0%}")
+
+
+def test_a_tab_beyond_max_sessions_is_told_the_room_is_full(browser, tmp_path):
+    with dashboard(tmp_path, max_sessions=2, grace=GRACE) as (url, _):
+        first, second = open_tab(browser, url), open_tab(browser, url)
+        for tab in (first, second):
+            tab.get_by_role("button", name="Play").wait_for()
+        start = time.perf_counter()
+        third = open_tab(browser, url)
+        third.get_by_text("The room is full").wait_for(timeout=30_000)
+        shown = time.perf_counter() - start
+        assert third.get_by_text("at most 2 sessions at once").is_visible()
+        assert status(url)["sessions"] == 2
+        first.close()
+        wait_for(lambda: status(url)["sessions"] == 1, GRACE + 15, "the closed tab's seat")
+        third.get_by_role("button", name="Try again").click()
+        third.get_by_role("button", name="Play").wait_for()
+        assert status(url)["sessions"] == 2
+        print(f"browser: 'the room is full' shown in {shown:.1f} s")
+        second.close()
+        third.close()
+
+
+def test_a_session_nobody_uses_ends_and_can_start_again(browser, tmp_path):
+    with dashboard(tmp_path, idle_timeout=3.0, grace=GRACE) as (url, _):
+        tab = open_tab(browser, url)
+        tab.get_by_role("button", name="Step +1 week").click()
+        tab.get_by_text("Week 1 of 52").wait_for()
+        tab.get_by_text("This session has ended").wait_for(timeout=30_000)
+        assert status(url)["sessions"] == 0
+        wait_for(lambda: status(url)["models"] == 0, 10, "the idle session's models released")
+        tab.get_by_role("button", name="Start again").click()
+        tab.get_by_text("Week 0 of 52").wait_for()
+        assert status(url)["sessions"] == 1
+        tab.close()
