@@ -12,7 +12,8 @@ headless Chromium until every figure on screen has changed. Target: under 1 s.
 of its targets: weeks per second of 8 tabs playing at once against one tab alone (>= 1.6x), a new
 tab's controls while 8 play (<= 3 s), the server's CPU 15 s after the last tab closed (<= 10% of a
 core), and its memory after 50 tabs opened, played and closed (within 25% of the idle server's).
-CPU is read from /proc; on a machine shared with other work the figures are noisy.
+CPU and memory (of the server and its worker processes) are read from /proc; on a machine shared
+with other work the figures are noisy. `--workers 0` measures the models inside the web server.
 """
 
 from __future__ import annotations
@@ -159,17 +160,42 @@ def time_browser(path: Path, repeats: int) -> tuple[float, float]:
 CLOCK = "() => Array.from(document.querySelectorAll('.fs-clock')).map(c => parseFloat(c.innerText.split(' ')[1]))"
 
 
+def _family(pid: int) -> list[int]:
+    """The server process and its descendants (its worker processes), from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:  # ended meanwhile
+        return ""
+
+
 def _proc_cpu(pid: int) -> float:
+    """CPU seconds of the server and its workers."""
     import os
 
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    stats = [_read(f"/proc/{p}/stat") for p in _family(pid)]
+    ticks = sum(int(f[11]) + int(f[12]) for f in (s.rsplit(")", 1)[1].split() for s in stats if s))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _proc_rss_mb(pid: int) -> float:
+    """Resident memory of the server and its workers."""
     import os
 
-    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    pages = sum(int(s.split()[1]) for s in (_read(f"/proc/{p}/statm") for p in _family(pid)) if s)
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _cpu_share(pid: int, window: float) -> float:
@@ -213,7 +239,7 @@ def _wait_empty(address: str, timeout: float = 120.0) -> float:
     return time.perf_counter() - start
 
 
-def time_room(path: Path, tabs: int, churn: int, window: float) -> None:
+def time_room(path: Path, tabs: int, churn: int, window: float, workers: int | None = None) -> None:
     """The workshop room under load, against one server in headless Chromium."""
     import shutil
     import subprocess
@@ -224,8 +250,9 @@ def time_room(path: Path, tabs: int, churn: int, window: float) -> None:
 
     port = server.free_port("127.0.0.1")
     address = server.url("127.0.0.1", port)
-    process = server.start(path, "127.0.0.1", port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    grace = server.Limits().grace
+    limits = server.Limits(workers=workers)
+    process = server.start(path, "127.0.0.1", port, limits, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    grace = limits.grace
     try:
         if not server.wait_ready(address, process, 120):
             raise SystemExit("the dashboard server did not start")
@@ -275,7 +302,8 @@ def time_room(path: Path, tabs: int, churn: int, window: float) -> None:
         server.stop(process)
 
     ratio = many / one if one else float("nan")
-    print(f"\nroom ({path.name}; server grace {grace:g} s; 2 shared cores make these noisy):")
+    pool = "one per core" if workers is None else workers
+    print(f"\nroom ({path.name}; workers: {pool}; grace {grace:g} s; shared cores make these noisy):")
     print(f"  one tab alone: {one:.2f} weeks/s; first load {first_load:.1f} s, on an idle server {idle_load:.1f} s")
     print(f"  {tabs} tabs playing at once: {many:.2f} weeks/s in total = {ratio:.2f}x one tab   (target >= 1.6x)")
     print(f"  a new tab while {tabs} play: controls in {busy_load:.1f} s   (target <= 3 s)")
@@ -299,9 +327,10 @@ def main() -> None:
     parser.add_argument("--tabs", type=int, default=8, help="tabs playing at once with --room (default 8)")
     parser.add_argument("--churn", type=int, default=50, help="tabs opened, played, closed with --room (default 50)")
     parser.add_argument("--window", type=float, default=10.0, help="seconds of play measured with --room")
+    parser.add_argument("--workers", type=int, default=None, help="the server's worker processes (default: cores)")
     args = parser.parse_args()
     if args.room:
-        time_room(args.pair_scenario, args.tabs, args.churn, args.window)
+        time_room(args.pair_scenario, args.tabs, args.churn, args.window, args.workers)
         return
     draw(fresh(args.scenario, False))  # warm up imports, fonts and caches
 

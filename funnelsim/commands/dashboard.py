@@ -47,6 +47,16 @@ def _count(text: str) -> int:
     return value
 
 
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"0 or more workers, got {value}")
+    return value
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "dashboard",
@@ -78,6 +88,13 @@ def register(sub) -> None:
         default=DEFAULT_GRACE,
         metavar="TIME",
         help="how long a tab whose connection is lost keeps its session for a reconnect (default 10s)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="processes that run the sessions' models (default: one per core; 0: inside the web server)",
     )
     p.set_defaults(handler=cmd_dashboard)
 
@@ -161,7 +178,10 @@ def cmd_dashboard(args) -> int:
     address = server.url(args.host, port)
     print(f"funnelsim dashboard for {args.scenario}: {address}", flush=True)
     limits = server.Limits(
-        max_sessions=args.max_sessions, idle_timeout=args.idle_timeout or None, grace=args.reconnect_grace
+        max_sessions=args.max_sessions,
+        idle_timeout=args.idle_timeout or None,
+        grace=args.reconnect_grace,
+        workers=args.workers,
     )
     process = server.start(args.scenario, args.host, port, limits)
     signal.signal(signal.SIGTERM, _interrupt)  # stopped by a supervisor: stop the server too

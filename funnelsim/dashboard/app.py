@@ -3,8 +3,9 @@
 
 Each browser tab gets its own session and a seat in the room (`room`): when the tab is closed (or
 its connection stays lost past the reconnect grace) the seat is given back, the play loop stops and
-the models are released. The models step in a worker thread (catching up after a lever moved, then
-playing); the page redraws after every slice of work.
+the models are released. A play loop in a thread drives the models (catching up after a lever
+moved, then playing), which live with their figures in a worker process (`workers`) when the server
+has a pool; the page redraws after every slice of work.
 """
 
 from __future__ import annotations
@@ -208,6 +209,10 @@ def Workbench(session: Session, path: str | None = None, on_path=None, on_reload
                 session.step(steps[speed.value])
                 if session.closed:
                     return
+                if session.lost:
+                    playing.set(False)
+                    redraw()
+                    return
                 redraw()
                 time.sleep(max(0.0, FRAME_SECONDS - (time.perf_counter() - start)))
         except Exception as err:  # the room sees a message; the log keeps the traceback
@@ -264,9 +269,17 @@ def Workbench(session: Session, path: str | None = None, on_path=None, on_reload
         session.reset()
         rebuilt()
 
+    def restart():
+        playing.set(False)
+        session.restart()
+        rebuilt()
+
     # what was last drawn: while a replay runs, figures, numbers and clock all keep showing it
-    snaps = solara.use_memo(session.snapshots, [version.value])
+    snaps, images = solara.use_memo(session.frame, [version.value])
     if session.closed:  # the tab is going away: nothing left to draw
+        return
+    if not snaps:  # the worker was lost before anything was drawn
+        Lost(session.lost or "The simulation is not available.", restart)
         return
     setup = session.setup
     with solara.Row(classes=["funnelsim"], gap="0px"):
@@ -297,12 +310,28 @@ def Workbench(session: Session, path: str | None = None, on_path=None, on_reload
         with solara.Column(classes=["fs-main"], gap="4px"):
             Header(Path(path).name if path else "built-in baseline", _descriptions(session), session.changes_text())
             Clock(snaps[0].day, snaps[0].days_total, snaps[0].days_per_week, _status(session, playing.value))
-            if problem.value:
-                solara.Error(problem.value)
+            if session.lost:
+                Lost(session.lost, restart)
+            elif problem.value:
+                Problem(problem.value)
             KpiStrip(snaps)
             with solara.Div(classes=["fs-grid"]):
                 for spec in FIGURES:
-                    FigureCard(spec, snaps, version.value)
+                    FigureCard(spec, images.get(spec.key, b""))
+
+
+@solara.component
+def Problem(message: str):
+    """A message in the page's error colours (solara.Error's Alert fails on this ipyvuetify)."""
+    solara.HTML(tag="div", unsafe_innerHTML=html.escape(message), classes=["fs-problem"])
+
+
+@solara.component
+def Lost(message: str, on_restart):
+    """A session whose worker process died: say so, and offer to build it again."""
+    with solara.Column(classes=["fs-lost"]):
+        Problem(f"{message} Other tabs are not affected.")
+        solara.Button("Restart this session", on_click=on_restart, color="primary")
 
 
 @solara.component

@@ -160,15 +160,20 @@ class Room:
         self._collect.set()
 
     def status(self) -> dict[str, Any]:
+        from funnelsim.dashboard import workers
+
         with self.lock:
             sessions = [s.session for s in self.seats.values() if s.session is not None]
             seats = len(self.seats)
+        pool = workers.current_pool()
+        in_workers = pool.status() if pool is not None else []
         return {
             "sessions": seats,
             "max_sessions": self.max_sessions,
             "playing": sum(1 for s in sessions if s.playing),
             "busy": sum(1 for s in sessions if s.busy),
-            "models": len(LIVE_MODELS),
+            "models": len(LIVE_MODELS) + sum(w["models"] for w in in_workers),
+            "workers": in_workers,
             "cpu": round(self._cpu[2], 3),
             "rss_mb": _rss_mb(),
             "idle_timeout": self.idle_timeout,
@@ -179,10 +184,11 @@ class Room:
 def status_line(status: dict[str, Any]) -> str:
     """What `funnelsim dashboard` prints for the trainer when the room changes."""
     limit = f" of {status['max_sessions']}" if status.get("max_sessions") else ""
-    return (
-        f"room: {status['sessions']}{limit} sessions open, {status['playing']} playing, "
-        f"{status['busy']} computing; server {100 * status['cpu']:.0f}% of a core, {status['rss_mb']:.0f} MB"
-    )
+    line = f"room: {status['sessions']}{limit} sessions open, {status['playing']} playing, {status['busy']} computing"
+    if status.get("workers"):
+        busy = sum(1 for w in status["workers"] if w["busy"])
+        line += f"; workers {busy} of {len(status['workers'])} busy"
+    return line + f"; server {100 * status['cpu']:.0f}% of a core, {status['rss_mb']:.0f} MB"
 
 
 def _tell(seat: Seat) -> None:

@@ -36,6 +36,11 @@ def main(argv: list[str] | None = None) -> None:
     # Solara registers its app when its server module is first imported, which is now
     os.environ.setdefault("SOLARA_APP", APP)
     add_status_route()
+    from funnelsim.dashboard import workers
+
+    pool = workers.pool()  # before uvicorn's threads: the workers start from a quiet process
+    if pool is not None:
+        workers.warm_up(pool)
     from solara.__main__ import main as solara_main
 
     sys.argv = ["solara", *(sys.argv[1:] if argv is None else argv)]

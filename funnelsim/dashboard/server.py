@@ -22,6 +22,7 @@ from pathlib import Path
 
 from funnelsim.dashboard.room import DEFAULT_GRACE, DEFAULT_IDLE_TIMEOUT, GRACE_ENV, IDLE_TIMEOUT_ENV, MAX_SESSIONS_ENV
 from funnelsim.dashboard.room import STATUS_PATH as STATUS_PATH
+from funnelsim.dashboard.workers import WORKERS_ENV
 
 APP = "funnelsim.dashboard.app"
 SCENARIO_ENV = "FUNNELSIM_DASHBOARD_SCENARIO"
@@ -52,6 +53,7 @@ class Limits:
     max_sessions: int | None = None
     idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT  # seconds without anyone using a session
     grace: float = DEFAULT_GRACE  # seconds a tab whose connection is lost keeps its session
+    workers: int | None = None  # processes for the sessions' models (None: one per core; 0: none)
 
 
 def server_command(host: str, port: int) -> list[str]:
@@ -81,6 +83,8 @@ def server_env(scenario: Path | None, limits: Limits | None = None) -> dict[str,
     env[MAX_SESSIONS_ENV] = str(limits.max_sessions or "")
     env[IDLE_TIMEOUT_ENV] = str(limits.idle_timeout or 0)
     env[GRACE_ENV] = str(limits.grace)
+    workers = (os.cpu_count() or 1) if limits.workers is None else limits.workers
+    env[WORKERS_ENV] = str(workers)
     env["SOLARA_KERNEL_CULL_TIMEOUT"] = f"{limits.grace}s"
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     # Solara warns on every page load served over plain http to a name other than localhost

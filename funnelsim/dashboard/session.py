@@ -26,6 +26,8 @@ from funnelsim.model.model import FunnelModel
 from funnelsim.scenario.schema import Scenario
 
 BOTH, B_ONLY = "both", "B only"
+# what the page shows of a day: the snapshots (numbers, clock) and the figures as SVG, by key
+Frame = tuple[list[Snapshot], dict[str, bytes]]
 # a replay draws its first frame after this much stepping (most baseline replays fit), then more often
 REPLAY_FIRST_SLICE_SECONDS = 0.5
 REPLAY_SLICE_SECONDS = 0.3
@@ -75,6 +77,7 @@ class Workshop:
         self._days_per_week = self.runs[0].model.calendar.days_per_week
         self.lock = threading.RLock()
         self._snapshots: tuple[int, list[Snapshot]] | None = None
+        self._frame: Frame | None = None
 
     @property
     def day(self) -> int:
@@ -117,6 +120,17 @@ class Workshop:
         with self.lock:
             self.runs = []
             self._snapshots = None
+            self._frame = None
+
+    def frame(self) -> Frame:
+        """Today's snapshots and every figure drawn from them (drawn once per simulated day)."""
+        from funnelsim.dashboard.figures import draw_all
+
+        with self.lock:
+            snaps = self.snapshots()
+            if self._frame is None or self._frame[0] is not snaps:
+                self._frame = (snaps, draw_all(snaps) if snaps else {})
+            return self._frame
 
     def snapshots(self) -> list[Snapshot]:
         """The figures' data for today, taken once per simulated day."""
@@ -155,6 +169,8 @@ class Session:
         self.closed = False
         self.playing = False  # the page's play loop is on (the room counts these)
         self.last_used = time.monotonic()
+        self.lost: str | None = None  # the worker holding the models stopped: what the page says
+        self._last_frame: Frame = ([], {})
         self._working = 0
 
     def touch(self) -> None:
@@ -219,7 +235,27 @@ class Session:
         return {**read_levers(self.lever_scenario()), **self.setup.levers}
 
     def _build(self, setup: Setup) -> Workshop:
-        return Workshop(self.strategies(setup), seed=self.variants[setup.strategy_a].seed)
+        """The models, in a worker process when the server has a pool (else in this one)."""
+        from funnelsim.dashboard import workers
+
+        strategies, seed = self.strategies(setup), self.variants[setup.strategy_a].seed
+        pool = workers.pool()
+        if pool is None:
+            return Workshop(strategies, seed=seed)
+        try:
+            return workers.RemoteWorkshop(pool, strategies, seed=seed)
+        except workers.WorkerLost:  # it died as we asked: the pool replaces it on the next try
+            return workers.RemoteWorkshop(pool, strategies, seed=seed)
+
+    def _replace(self, workshop) -> None:
+        old, self.workshop = self.workshop, workshop
+        self.lost = None
+        if old is not workshop:
+            old.close()
+
+    def _lose(self, err: Exception) -> None:
+        self.lost = f"The simulation's worker process stopped ({err})."
+        self.playing = False
 
     # -- what the room does ----------------------------------------------------------------------
     def configure(self, **changes: Any) -> None:
@@ -234,7 +270,8 @@ class Session:
                 raise LeverError(f"no strategy called {setup.strategy_b or setup.strategy_a!r} in this file")
             workshop = self._build(setup)
             self.target_day = max(self.target_day, self.workshop.day)
-            self.setup, self.workshop = setup, workshop
+            self.setup = setup
+            self._replace(workshop)
 
     def set_lever(self, key: str, value: Any) -> None:
         """Move one lever; moving it back to the strategy's own value forgets it."""
@@ -253,16 +290,21 @@ class Session:
             if self.closed:
                 return
             self.touch()
-            self.workshop = self._build(self.setup)
+            self._replace(self._build(self.setup))
             self.target_day = 0
 
     def step(self, days: int) -> int:
+        from funnelsim.dashboard.workers import WorkerLost
+
         with self.lock:
-            if self.closed:
+            if self.closed or self.lost:
                 return 0
             self._working += 1
             try:
                 done = self.workshop.step(days)
+            except WorkerLost as err:
+                self._lose(err)
+                return 0
             finally:
                 self._working -= 1
             self.target_day = self.workshop.day
@@ -270,22 +312,45 @@ class Session:
 
     @property
     def catching_up(self) -> bool:
-        return not self.closed and self.workshop.day < self.target_day and self.workshop.running
+        if self.closed or self.lost:
+            return False
+        return self.workshop.day < self.target_day and self.workshop.running
 
     def catch_up(self, seconds: float | None = None) -> bool:
         """Replay towards the day the room had reached; True once there."""
+        from funnelsim.dashboard.workers import WorkerLost
+
         with self.lock:
-            if self.closed:
+            if self.closed or self.lost:
                 return True
             self._working += 1
             try:
                 return self.workshop.advance_to(self.target_day, seconds)
+            except WorkerLost as err:
+                self._lose(err)
+                return True
             finally:
                 self._working -= 1
+
+    def restart(self) -> None:
+        """After a lost worker: build the models again and replay them to the day reached."""
+        self.configure()
 
     def snapshots(self) -> list[Snapshot]:
         with self.lock:
             return self.workshop.snapshots()
+
+    def frame(self) -> Frame:
+        """Today's snapshots and figures (the last ones drawn, if the worker has been lost since)."""
+        from funnelsim.dashboard.workers import WorkerLost
+
+        with self.lock:
+            if not (self.closed or self.lost):
+                try:
+                    self._last_frame = self.workshop.frame()
+                except WorkerLost as err:
+                    self._lose(err)
+            return self._last_frame
 
 
 def _apply(scenario: Scenario, levers: Mapping[str, Any]) -> Scenario:

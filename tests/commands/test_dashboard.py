@@ -58,7 +58,7 @@ def test_a_busy_port_is_reported(capsys):
 
 def test_the_room_limits_have_defaults_and_read_durations():
     args = build_parser().parse_args(["dashboard", "s.yaml"])
-    assert (args.max_sessions, args.idle_timeout, args.reconnect_grace) == (None, 1800.0, 10.0)
+    assert (args.max_sessions, args.idle_timeout, args.reconnect_grace, args.workers) == (None, 1800.0, 10.0, None)
     args = build_parser().parse_args(
         ["dashboard", "s.yaml", "--max-sessions", "20", "--idle-timeout", "2h", "--reconnect-grace", "30s"]
     )
@@ -73,6 +73,7 @@ def test_the_room_limits_have_defaults_and_read_durations():
         ("--max-sessions", "many", "expected a whole number"),
         ("--idle-timeout", "soon", "expected a duration such as 90s, 30m or 2h"),
         ("--reconnect-grace", "-5s", "a duration is 0 or more"),
+        ("--workers", "-1", "0 or more workers"),
     ],
 )
 def test_bad_room_limits_are_usage_errors(capsys, option, value, message):
@@ -103,7 +104,7 @@ def test_the_command_prints_the_room_for_the_trainer(tmp_path):
 
     port = server.free_port("127.0.0.1")
     command = [sys.executable, "-m", "funnelsim.cli", "dashboard", str(SCENARIOS / "baseline.yaml")]
-    command += ["--port", str(port), "--max-sessions", "3", "--idle-timeout", "45m"]
+    command += ["--port", str(port), "--max-sessions", "3", "--idle-timeout", "45m", "--workers", "2"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
     try:
@@ -116,6 +117,8 @@ def test_the_command_prints_the_room_for_the_trainer(tmp_path):
         process.terminate()
         rest, _ = process.communicate(timeout=30)
     assert any(line.startswith("ready: open") for line in lines), lines
-    assert lines[-1].startswith("room: 0 of 3 sessions open, 0 playing, 0 computing; server "), lines
+    expected = "room: 0 of 3 sessions open, 0 playing, 0 computing; workers 0 of 2 busy; server "
+    assert lines[-1].startswith(expected), lines
     assert (status["sessions"], status["max_sessions"], status["idle_timeout"], status["models"]) == (0, 3, 2700, 0)
+    assert len(status["workers"]) == 2
     assert process.returncode == 0 and "Traceback" not in rest

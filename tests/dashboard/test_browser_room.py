@@ -1,15 +1,15 @@
 """The room in a real (headless) Chromium: closed tabs stop computing, limits, idle sessions.
 
 Run by `.ci/browser.sh` (`pytest -m browser`); skipped when Chromium or Playwright is missing.
-Every check asks the server's status route (`/_funnelsim/status`) and reads the server process's
-CPU time from /proc, rather than sleeping and hoping.
+Every check asks the server's status route (`/_funnelsim/status`) and reads the CPU time of the
+server process and its workers from /proc, rather than sleeping and hoping.
 """
 
 from __future__ import annotations
 
 import subprocess
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -57,16 +57,34 @@ def status(url: str) -> dict:
     return server.status(url)
 
 
+def family(pid: int) -> list[int]:
+    """The process and all its descendants (the server and its worker processes), from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            with suppress(OSError):
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc (clock ticks)."""
+    """User + system CPU time of a process and its descendants, from /proc (clock ticks)."""
     import os
 
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0
+    for member in family(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_share(pid: int, window: float = 1.0) -> float:
-    """Share of one core the process used over the next `window` seconds."""
+    """Share of one core the server (with its workers) used over the next `window` seconds."""
     before, start = cpu_seconds(pid), time.perf_counter()
     time.sleep(window)
     return (cpu_seconds(pid) - before) / (time.perf_counter() - start)
@@ -146,3 +164,31 @@ def test_a_session_nobody_uses_ends_and_can_start_again(browser, tmp_path):
         tab.get_by_text("Week 0 of 52").wait_for()
         assert status(url)["sessions"] == 1
         tab.close()
+
+
+def test_a_dead_worker_shows_its_tab_a_restart_and_spares_the_others(browser, tmp_path):
+    import os
+    import signal
+
+    with dashboard(tmp_path, workers=2, grace=GRACE) as (url, _):
+        tabs = [open_tab(browser, url) for _ in range(2)]
+        for tab in tabs:
+            tab.get_by_role("button", name="Play").click()
+        workers = wait_for(
+            lambda: (w := status(url)["workers"]) and all(x["sessions"] == 1 for x in w) and w, 30, "one tab a worker"
+        )
+        os.kill(workers[0]["pid"], signal.SIGKILL)
+        lost = wait_for(lambda: [t for t in tabs if t.get_by_text("worker process stopped").count()], 30, "the message")
+        assert len(lost) == 1
+        (other,) = [t for t in tabs if t is not lost[0]]
+        before = other.evaluate("() => parseFloat(document.querySelector('.fs-clock').innerText.split(' ')[1])")
+        other.wait_for_function(
+            f"() => parseFloat(document.querySelector('.fs-clock').innerText.split(' ')[1]) > {before}"
+        )  # the other tab plays on
+        lost[0].get_by_role("button", name="Restart this session").click()
+        lost[0].get_by_text("worker process stopped").wait_for(state="detached")
+        lost[0].get_by_role("button", name="Play").click()
+        lost[0].get_by_role("button", name="Pause").wait_for()
+        assert all(w["pid"] != workers[0]["pid"] for w in status(url)["workers"])  # replaced
+        for tab in tabs:
+            tab.close()
