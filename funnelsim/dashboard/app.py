@@ -145,6 +145,19 @@ def _kernel_context():
         return None
 
 
+def _watched(context) -> bool:
+    """Whether a browser page is connected to this tab's kernel (True outside a server)."""
+    pages = getattr(context, "page_status", None)
+    if not pages:
+        return True
+    from solara.server.kernel_context import PageStatus
+
+    try:
+        return PageStatus.CONNECTED in list(pages.values())
+    except RuntimeError:  # a page connected or went at this very moment: look again next frame
+        return True
+
+
 @solara.component
 def Dashboard(path: str | None = None, seat: Seat | None = None):
     """The whole page: pick a file, load it (or show its problems), then the workbench."""
@@ -180,6 +193,7 @@ def Workbench(session: Session, path: str | None = None, on_path=None, on_reload
     speed = solara.use_reactive("1 week")
     problem = solara.use_reactive(None)
     task_ref = solara.use_ref(None)
+    context = solara.use_memo(_kernel_context, [])
     workshop = session.workshop
     steps = speeds(workshop.days_per_week)
 
@@ -200,6 +214,9 @@ def Workbench(session: Session, path: str | None = None, on_path=None, on_reload
                     redraw()
                     continue
                 if not playing.value:
+                    return
+                if not _watched(context):  # the tab has gone (for good, or for the reconnect grace)
+                    playing.set(False)
                     return
                 if not session.workshop.running:
                     playing.set(False)

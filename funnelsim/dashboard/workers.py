@@ -36,11 +36,16 @@ def _state(workshop) -> dict[str, Any]:
 
 def serve(conn) -> None:
     """A worker's loop: build, step, replay and snapshot the workshops it holds, one call at a time."""
+    from funnelsim.dashboard.room import release_memory
     from funnelsim.dashboard.session import Workshop
 
     workshops: dict[int, Workshop] = {}
+    released = True  # nothing closed since the last collection
     while True:
         try:
+            if not released and not conn.poll(1.0):  # a quiet second: give closed models' memory back
+                release_memory()
+                released = True
             op, key, args = conn.recv()
         except (EOFError, KeyboardInterrupt):
             return
@@ -50,7 +55,8 @@ def serve(conn) -> None:
                 workshop = workshops[key] = Workshop(strategies, seed=seed)
                 reply: Any = {"days_per_week": workshop.days_per_week}
             elif op == "close":
-                workshops.pop(key, None)
+                if workshops.pop(key, None) is not None:
+                    released = False  # a model is a web of cycles: collect it when the worker is quiet
                 reply = None
             else:
                 workshop = workshops[key]

@@ -109,7 +109,8 @@ def open_tab(browser, url: str):
 
 
 def test_closed_tabs_stop_playing_and_release_their_models(browser, tmp_path):
-    with dashboard(tmp_path, grace=GRACE) as (url, process):
+    grace = 8.0  # long enough to see the play loops stop before the models are released
+    with dashboard(tmp_path, grace=grace) as (url, process):
         assert status(url)["sessions"] == 0
         tabs = [open_tab(browser, url) for _ in range(4)]
         for tab in tabs:
@@ -122,13 +123,18 @@ def test_closed_tabs_stop_playing_and_release_their_models(browser, tmp_path):
         for tab in tabs:
             tab.close()  # no goodbye beacon: the server sees the connections drop
         closed = time.monotonic()
+        wait_for(lambda: status(url)["playing"] == 0, grace - 2, "the play loops to stop")
+        stopped = time.monotonic() - closed
+        idle = wait_for(lambda: (c := cpu_share(process.pid)) < 0.1 and (c,), grace, "the server's CPU to fall")
         gone = wait_for(
-            lambda: (s := status(url))["sessions"] == 0 and s["models"] == 0 and s, GRACE + 15, "sessions released"
+            lambda: (s := status(url))["sessions"] == 0 and s["models"] == 0 and s, grace + 15, "sessions released"
         )
         assert gone["playing"] == 0
         released = time.monotonic() - closed
-        idle = wait_for(lambda: (c := cpu_share(process.pid)) < 0.1 and (c,), 10, "the server's CPU to fall")
-        print(f"browser: 4 tabs closed, released in {released:.1f} s (grace {GRACE:g} s), then CPU {idle[0]:.0%}")
+        print(
+            f"browser: 4 tabs closed: playing stopped in {stopped:.1f} s (CPU then {idle[0]:.0%}), "
+            f"sessions and models released in {released:.1f} s (grace {grace:g} s)"
+        )
 
 
 def test_a_tab_beyond_max_sessions_is_told_the_room_is_full(browser, tmp_path):
