@@ -26,6 +26,7 @@ mkdir -p ci-artifacts
 rm -f ci-artifacts/dashboard.png
 # -m overrides the default "not browser" of pyproject's addopts
 "$VENV/bin/pytest" -m "not slow" -p no:cacheprovider -rs -s \
-  tests/dashboard/test_app.py tests/commands/test_dashboard.py tests/dashboard/test_browser.py 2>&1 | tee ci-artifacts/browser-test.log
+  tests/dashboard/test_app.py tests/dashboard/test_room.py tests/commands/test_dashboard.py \
+  tests/dashboard/test_browser.py tests/dashboard/test_browser_room.py 2>&1 | tee ci-artifacts/browser-test.log
 test -s ci-artifacts/dashboard.png || { echo "browser.sh: no screenshot was taken" >&2; exit 1; }
 echo "screenshot: ci-artifacts/dashboard.png"

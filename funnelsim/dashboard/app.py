@@ -1,8 +1,11 @@
 """The workshop dashboard page, on Mesa's Solara stack: `funnelsim dashboard FILE.yaml`, or
 `FUNNELSIM_DASHBOARD_SCENARIO=FILE.yaml solara run funnelsim/dashboard/app.py`.
 
-Each browser tab gets its own session. The models step in a worker thread (catching up after a
-lever moved, then playing); the page redraws after every slice of work.
+Each browser tab gets its own session and a seat in the room (`room`): when the tab is closed (or
+its connection stays lost past the reconnect grace) the seat is given back, the play loop stops and
+the models are released. A play loop in a thread drives the models (catching up after a lever
+moved, then playing), which live with their figures in a worker process (`workers`) when the server
+has a pool; the page redraws after every slice of work.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import solara.lab
 from funnelsim.dashboard.components import CSS, Clock, ErrorPanel, FigureCard, KpiStrip, LeverPanel, RunControls, speeds
 from funnelsim.dashboard.figures import FIGURES
 from funnelsim.dashboard.levers import read_levers
+from funnelsim.dashboard.room import ROOM, Room, Seat
 from funnelsim.dashboard.server import SCENARIO_ENV
 from funnelsim.dashboard.session import (
     B_ONLY,
@@ -76,11 +80,91 @@ def FilePicker(path: str | None, on_path, on_reload):
 
 
 @solara.component
-def Dashboard(path: str | None = None):
+def Admission(room: Room, path: str | None = None):
+    """A seat in the room for this tab, or a page saying why there is none."""
+    attempt, set_attempt = solara.use_state(0)
+    ended, set_ended = solara.use_state(None)
+    seat = solara.use_memo(lambda: room.take_seat(_kernel_context()), [attempt])
+
+    def bind():
+        if seat is None:
+            return None
+        seat.on_end = lambda: set_ended(seat.ended)
+        unregister = seat.context.on_close(seat.leave) if seat.context is not None else None
+
+        def leave():
+            seat.leave()
+            if unregister is not None:
+                unregister()
+
+        return leave
+
+    solara.use_effect(bind, [seat])
+
+    def again():
+        set_ended(None)
+        set_attempt(lambda n: n + 1)
+
+    solara.Style(CSS)
+    solara.Title("funnelsim workshop")
+    if seat is None:
+        Notice(
+            "The room is full",
+            f"This dashboard serves at most {room.max_sessions} sessions at once, and all of them are open. "
+            "Close a tab you no longer use, or ask the trainer, then try again.",
+            "Try again",
+            again,
+        )
+    elif ended:
+        minutes = (room.idle_timeout or 0) / 60
+        Notice(
+            "This session has ended",
+            f"Nobody used it for {minutes:g} minutes, so the server let its models go.",
+            "Start again",
+            again,
+        )
+    else:
+        Dashboard(path, seat=seat)
+
+
+@solara.component
+def Notice(title: str, text: str, action: str, on_action):
+    with solara.Column(classes=["funnelsim", "fs-notice"], style={"padding": "40px", "max-width": "760px"}):
+        solara.HTML(tag="h1", unsafe_innerHTML=html.escape(title))
+        solara.HTML(tag="p", unsafe_innerHTML=html.escape(text))
+        solara.Button(action, on_click=on_action, color="primary")
+
+
+def _kernel_context():
+    """This tab's Solara kernel context (None outside a server, e.g. in `solara.render` tests)."""
+    try:
+        from solara.server import kernel_context
+
+        return kernel_context.get_current_context()
+    except Exception:
+        return None
+
+
+def _watched(context) -> bool:
+    """Whether a browser page is connected to this tab's kernel (True outside a server)."""
+    pages = getattr(context, "page_status", None)
+    if not pages:
+        return True
+    from solara.server.kernel_context import PageStatus
+
+    try:
+        return PageStatus.CONNECTED in list(pages.values())
+    except RuntimeError:  # a page connected or went at this very moment: look again next frame
+        return True
+
+
+@solara.component
+def Dashboard(path: str | None = None, seat: Seat | None = None):
     """The whole page: pick a file, load it (or show its problems), then the workbench."""
     chosen, set_chosen = solara.use_state(path)
     reloads, set_reloads = solara.use_state(0)
     session, error = solara.use_memo(lambda: open_session(chosen), [chosen, reloads])
+    solara.use_effect(lambda: seat.attach(session) if seat is not None else None, [session])
     solara.Style(CSS)
     solara.Title("funnelsim workshop")
 
@@ -109,6 +193,7 @@ def Workbench(session: Session, path: str | None = None, on_path=None, on_reload
     speed = solara.use_reactive("1 week")
     problem = solara.use_reactive(None)
     task_ref = solara.use_ref(None)
+    context = solara.use_memo(_kernel_context, [])
     workshop = session.workshop
     steps = speeds(workshop.days_per_week)
 
@@ -121,7 +206,7 @@ def Workbench(session: Session, path: str | None = None, on_path=None, on_reload
         try:
             while True:
                 task = task_ref.current
-                if task is not None and not task.is_current():
+                if session.closed or (task is not None and not task.is_current()):
                     return
                 if session.catching_up:
                     session.catch_up(REPLAY_FIRST_SLICE_SECONDS if first else REPLAY_SLICE_SECONDS)
@@ -130,17 +215,31 @@ def Workbench(session: Session, path: str | None = None, on_path=None, on_reload
                     continue
                 if not playing.value:
                     return
+                if not _watched(context):  # the tab has gone (for good, or for the reconnect grace)
+                    playing.set(False)
+                    return
                 if not session.workshop.running:
                     playing.set(False)
                     return
                 start = time.perf_counter()
+                session.playing = True
                 session.step(steps[speed.value])
+                if session.closed:
+                    return
+                if session.lost:
+                    playing.set(False)
+                    redraw()
+                    return
                 redraw()
                 time.sleep(max(0.0, FRAME_SECONDS - (time.perf_counter() - start)))
         except Exception as err:  # the room sees a message; the log keeps the traceback
+            if session.closed:
+                return
             traceback.print_exc()
             problem.set(f"The simulation stopped: {err}")
             playing.set(False)
+        finally:
+            session.playing = False
 
     task_ref.current = solara.lab.use_task(run, dependencies=[playing.value, generation], raise_error=False)
 
@@ -174,16 +273,31 @@ def Workbench(session: Session, path: str | None = None, on_path=None, on_reload
         change(strategy_b=b, apply_to=B_ONLY if b == session.setup.strategy_a else BOTH)
 
     def step():
+        session.touch()
         session.step(steps[speed.value])
         redraw()
+
+    def play_or_pause():
+        session.touch()
+        playing.set(not playing.value)
 
     def reset():
         playing.set(False)
         session.reset()
         rebuilt()
 
+    def restart():
+        playing.set(False)
+        session.restart()
+        rebuilt()
+
     # what was last drawn: while a replay runs, figures, numbers and clock all keep showing it
-    snaps = solara.use_memo(session.snapshots, [version.value])
+    snaps, images = solara.use_memo(session.frame, [version.value])
+    if session.closed:  # the tab is going away: nothing left to draw
+        return
+    if not snaps:  # the worker was lost before anything was drawn
+        Lost(session.lost or "The simulation is not available.", restart)
+        return
     setup = session.setup
     with solara.Row(classes=["funnelsim"], gap="0px"):
         with solara.Column(classes=["fs-controls"], gap="6px"):
@@ -197,7 +311,7 @@ def Workbench(session: Session, path: str | None = None, on_path=None, on_reload
                 session.catching_up,
                 speed.value,
                 list(steps),
-                lambda: playing.set(not playing.value),
+                play_or_pause,
                 step,
                 reset,
                 speed.set,
@@ -213,12 +327,28 @@ def Workbench(session: Session, path: str | None = None, on_path=None, on_reload
         with solara.Column(classes=["fs-main"], gap="4px"):
             Header(Path(path).name if path else "built-in baseline", _descriptions(session), session.changes_text())
             Clock(snaps[0].day, snaps[0].days_total, snaps[0].days_per_week, _status(session, playing.value))
-            if problem.value:
-                solara.Error(problem.value)
+            if session.lost:
+                Lost(session.lost, restart)
+            elif problem.value:
+                Problem(problem.value)
             KpiStrip(snaps)
             with solara.Div(classes=["fs-grid"]):
                 for spec in FIGURES:
-                    FigureCard(spec, snaps, version.value)
+                    FigureCard(spec, images.get(spec.key, b""))
+
+
+@solara.component
+def Problem(message: str):
+    """A message in the page's error colours (solara.Error's Alert fails on this ipyvuetify)."""
+    solara.HTML(tag="div", unsafe_innerHTML=html.escape(message), classes=["fs-problem"])
+
+
+@solara.component
+def Lost(message: str, on_restart):
+    """A session whose worker process died: say so, and offer to build it again."""
+    with solara.Column(classes=["fs-lost"]):
+        Problem(f"{message} Other tabs are not affected.")
+        solara.Button("Restart this session", on_click=on_restart, color="primary")
 
 
 @solara.component
@@ -284,7 +414,7 @@ def _status(session: Session, playing: bool) -> str:
 
 @solara.component
 def Page():
-    Dashboard(os.environ.get(SCENARIO_ENV) or None)
+    Admission(ROOM, os.environ.get(SCENARIO_ENV) or None)
 
 
 page = Page()

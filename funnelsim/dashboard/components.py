@@ -15,7 +15,7 @@ import solara
 from reacton import ipyvue
 from reacton import ipyvuetify as rv
 
-from funnelsim.dashboard.figures import FigureSpec, colour, render
+from funnelsim.dashboard.figures import FigureSpec, colour
 from funnelsim.dashboard.levers import GROUPS, LEVERS, Lever, lever_max
 from funnelsim.dashboard.snapshot import Snapshot
 from funnelsim.report.figures import money
@@ -37,6 +37,8 @@ CSS = """
 .funnelsim .v-label, .funnelsim .v-select__selection, .funnelsim .v-btn { font-size: 16px !important; }
 .funnelsim .v-btn { letter-spacing: 0; text-transform: none; }
 .funnelsim .fs-clock { font-size: 26px; font-weight: 700; }
+.funnelsim .fs-problem { color: #b00020; background: #fdecea; border-left: 4px solid #b00020; padding: 8px 12px;
+  margin: 4px 0; font-size: 17px; }
 .funnelsim .fs-status { font-size: 16px; color: #555; min-height: 22px; }
 .funnelsim .fs-grid { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 14px; }
 .funnelsim .fs-card { background: white; border: 1px solid #dde2e8; border-radius: 6px; padding: 10px 12px; }
@@ -236,9 +238,8 @@ def KpiStrip(snaps: list[Snapshot]):
 
 
 @solara.component
-def FigureCard(spec: FigureSpec, snaps: list[Snapshot], version: int):
-    """A figure with its title and one line on what to see; redrawn only when the data moved."""
-    svg = solara.use_memo(lambda: render(spec, snaps, "svg"), [version, len(snaps)])
+def FigureCard(spec: FigureSpec, svg: bytes):
+    """A figure (drawn once per simulated day, see `Workshop.frame`) with its title and one line on what to see."""
     with solara.Column(classes=["fs-card"], gap="0px"):
         solara.HTML(tag="h2", unsafe_innerHTML=html.escape(spec.title))
         solara.HTML(tag="div", unsafe_innerHTML=html.escape(spec.caption), classes=["fs-caption"])

@@ -311,3 +311,8 @@ def render(spec: FigureSpec, snaps: list[Snapshot], fmt: str = "svg") -> bytes:
         # the whole canvas, always: a frame the same size as the last one does not jump
         fig.savefig(buf, format=fmt, bbox_inches=Bbox.from_bounds(0, 0, *fig.get_size_inches()))
     return buf.getvalue()
+
+
+def draw_all(snaps: list[Snapshot]) -> dict[str, bytes]:
+    """Every figure of the page as SVG, by key: what a frame shows."""
+    return {spec.key: render(spec, snaps, "svg") for spec in FIGURES}

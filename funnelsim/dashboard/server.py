@@ -1,12 +1,15 @@
 """Start the dashboard's web server: `solara run` on the app module, in a child process.
 
 Solara's own command line sets up its settings, assets and uvicorn; running it as a child keeps all
-of that as Solara does it. The scenario file travels in an environment variable; Solara's update
-check and usage telemetry are switched off (a workshop room may have no internet).
+of that as Solara does it (`serve` adds the room's status route first). The scenario file and the
+room's limits travel in environment variables; a tab whose connection is lost keeps its kernel for
+the reconnect grace only (`SOLARA_KERNEL_CULL_TIMEOUT`, 24 hours by Solara's default). Solara's
+update check and usage telemetry are switched off (a workshop room may have no internet).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -14,7 +17,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+
+from funnelsim.dashboard.room import DEFAULT_GRACE, DEFAULT_IDLE_TIMEOUT, GRACE_ENV, IDLE_TIMEOUT_ENV, MAX_SESSIONS_ENV
+from funnelsim.dashboard.room import STATUS_PATH as STATUS_PATH
+from funnelsim.dashboard.workers import WORKERS_ENV
 
 APP = "funnelsim.dashboard.app"
 SCENARIO_ENV = "FUNNELSIM_DASHBOARD_SCENARIO"
@@ -38,11 +46,21 @@ def free_port(host: str) -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What the trainer sets for the room: None means no limit (or never idle)."""
+
+    max_sessions: int | None = None
+    idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT  # seconds without anyone using a session
+    grace: float = DEFAULT_GRACE  # seconds a tab whose connection is lost keeps its session
+    workers: int | None = None  # processes for the sessions' models (None: one per core; 0: none)
+
+
 def server_command(host: str, port: int) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "solara",
+        "funnelsim.dashboard.serve",
         "run",
         APP,
         "--host",
@@ -57,10 +75,17 @@ def server_command(host: str, port: int) -> list[str]:
     ]
 
 
-def server_env(scenario: Path | None) -> dict[str, str]:
+def server_env(scenario: Path | None, limits: Limits | None = None) -> dict[str, str]:
+    limits = limits or Limits()
     env = dict(os.environ)
     if scenario is not None:
         env[SCENARIO_ENV] = str(Path(scenario).resolve())
+    env[MAX_SESSIONS_ENV] = str(limits.max_sessions or "")
+    env[IDLE_TIMEOUT_ENV] = str(limits.idle_timeout or 0)
+    env[GRACE_ENV] = str(limits.grace)
+    workers = (os.cpu_count() or 1) if limits.workers is None else limits.workers
+    env[WORKERS_ENV] = str(workers)
+    env["SOLARA_KERNEL_CULL_TIMEOUT"] = f"{limits.grace}s"
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     # Solara warns on every page load served over plain http to a name other than localhost
     quiet = "ignore:Cookies with samesite:UserWarning"
@@ -68,9 +93,15 @@ def server_env(scenario: Path | None) -> dict[str, str]:
     return env
 
 
-def start(scenario: Path | None, host: str, port: int, **popen) -> subprocess.Popen:
+def start(scenario: Path | None, host: str, port: int, limits: Limits | None = None, **popen) -> subprocess.Popen:
     """The server process; it serves http://host:port/ once `wait_ready` returns True."""
-    return subprocess.Popen(server_command(host, port), env=server_env(scenario), **popen)
+    return subprocess.Popen(server_command(host, port), env=server_env(scenario, limits), **popen)
+
+
+def status(address: str, timeout: float = 5.0) -> dict:
+    """The room's status, asked of the running server (see `room.Room.status`)."""
+    with _LOCAL.open(address.rstrip("/") + STATUS_PATH, timeout=timeout) as response:
+        return json.loads(response.read())
 
 
 def url(host: str, port: int) -> str:

@@ -20,11 +20,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from funnelsim.dashboard.levers import BY_KEY, apply_levers, read_levers
+from funnelsim.dashboard.room import LIVE_MODELS
 from funnelsim.dashboard.snapshot import Ramp, Snapshot, Tracker, ramp_by_cohort, take_snapshot
 from funnelsim.model.model import FunnelModel
 from funnelsim.scenario.schema import Scenario
 
 BOTH, B_ONLY = "both", "B only"
+# what the page shows of a day: the snapshots (numbers, clock) and the figures as SVG, by key
+Frame = tuple[list[Snapshot], dict[str, bytes]]
 # a replay draws its first frame after this much stepping (most baseline replays fit), then more often
 REPLAY_FIRST_SLICE_SECONDS = 0.5
 REPLAY_SLICE_SECONDS = 0.3
@@ -41,6 +44,7 @@ class Run:
         self.name = name
         self.scenario = scenario
         self.model = FunnelModel(scenario, rng=seed)
+        LIVE_MODELS.add(self.model)
         self.tracker = Tracker(self.model)
         self._ramp: tuple[int, Ramp] = (-1, Ramp())
 
@@ -70,20 +74,22 @@ class Workshop:
             raise ValueError("a workshop shows one or two strategies")
         self.seed = strategies[0][1].seed if seed is None else seed
         self.runs = [Run(name, scenario, self.seed) for name, scenario in strategies]
+        self._days_per_week = self.runs[0].model.calendar.days_per_week
         self.lock = threading.RLock()
         self._snapshots: tuple[int, list[Snapshot]] | None = None
+        self._frame: Frame | None = None
 
     @property
     def day(self) -> int:
-        return max(run.model.day for run in self.runs)
+        return max((run.model.day for run in self.runs), default=0)
 
     @property
     def days_total(self) -> int:
-        return max(run.model.days_total for run in self.runs)
+        return max((run.model.days_total for run in self.runs), default=0)
 
     @property
     def days_per_week(self) -> int:
-        return self.runs[0].model.calendar.days_per_week
+        return self._days_per_week
 
     @property
     def running(self) -> bool:
@@ -109,6 +115,22 @@ class Workshop:
             if seconds is not None and time.perf_counter() - start >= seconds:
                 break
         return self.day >= day or not self.running
+
+    def close(self) -> None:
+        with self.lock:
+            self.runs = []
+            self._snapshots = None
+            self._frame = None
+
+    def frame(self) -> Frame:
+        """Today's snapshots and every figure drawn from them (drawn once per simulated day)."""
+        from funnelsim.dashboard.figures import draw_all
+
+        with self.lock:
+            snaps = self.snapshots()
+            if self._frame is None or self._frame[0] is not snaps:
+                self._frame = (snaps, draw_all(snaps) if snaps else {})
+            return self._frame
 
     def snapshots(self) -> list[Snapshot]:
         """The figures' data for today, taken once per simulated day."""
@@ -144,6 +166,28 @@ class Session:
         self.lock = threading.RLock()
         self.workshop = self._build(self.setup)
         self.target_day = 0
+        self.closed = False
+        self.playing = False  # the page's play loop is on (the room counts these)
+        self.last_used = time.monotonic()
+        self.lost: str | None = None  # the worker holding the models stopped: what the page says
+        self._last_frame: Frame = ([], {})
+        self._working = 0
+
+    def touch(self) -> None:
+        """Somebody used the page (the room ends sessions nobody uses)."""
+        self.last_used = time.monotonic()
+
+    @property
+    def busy(self) -> bool:
+        """Stepping or replaying right now."""
+        return self._working > 0
+
+    def close(self) -> None:
+        """The tab is gone: stop stepping and let the models go (waits for a step under way)."""
+        with self.lock:
+            self.closed = True
+            self.playing = False
+            self.workshop.close()
 
     @property
     def names(self) -> list[str]:
@@ -191,19 +235,43 @@ class Session:
         return {**read_levers(self.lever_scenario()), **self.setup.levers}
 
     def _build(self, setup: Setup) -> Workshop:
-        return Workshop(self.strategies(setup), seed=self.variants[setup.strategy_a].seed)
+        """The models, in a worker process when the server has a pool (else in this one)."""
+        from funnelsim.dashboard import workers
+
+        strategies, seed = self.strategies(setup), self.variants[setup.strategy_a].seed
+        pool = workers.pool()
+        if pool is None:
+            return Workshop(strategies, seed=seed)
+        try:
+            return workers.RemoteWorkshop(pool, strategies, seed=seed)
+        except workers.WorkerLost:  # it died as we asked: the pool replaces it on the next try
+            return workers.RemoteWorkshop(pool, strategies, seed=seed)
+
+    def _replace(self, workshop) -> None:
+        old, self.workshop = self.workshop, workshop
+        self.lost = None
+        if old is not workshop:
+            old.close()
+
+    def _lose(self, err: Exception) -> None:
+        self.lost = f"The simulation's worker process stopped ({err})."
+        self.playing = False
 
     # -- what the room does ----------------------------------------------------------------------
     def configure(self, **changes: Any) -> None:
         """Change the setup (strategies, levers, apply_to) and rebuild; the replay target is the
         day reached so far. Raises LeverError, leaving everything as it was, if invalid."""
         with self.lock:
+            if self.closed:
+                return
+            self.touch()
             setup = replace(self.setup, **changes)
             if setup.strategy_a not in self.variants or (setup.side_by_side and setup.strategy_b not in self.variants):
                 raise LeverError(f"no strategy called {setup.strategy_b or setup.strategy_a!r} in this file")
             workshop = self._build(setup)
             self.target_day = max(self.target_day, self.workshop.day)
-            self.setup, self.workshop = setup, workshop
+            self.setup = setup
+            self._replace(workshop)
 
     def set_lever(self, key: str, value: Any) -> None:
         """Move one lever; moving it back to the strategy's own value forgets it."""
@@ -219,27 +287,70 @@ class Session:
     def reset(self) -> None:
         """Back to day 0 with the current setup."""
         with self.lock:
-            self.workshop = self._build(self.setup)
+            if self.closed:
+                return
+            self.touch()
+            self._replace(self._build(self.setup))
             self.target_day = 0
 
     def step(self, days: int) -> int:
+        from funnelsim.dashboard.workers import WorkerLost
+
         with self.lock:
-            done = self.workshop.step(days)
+            if self.closed or self.lost:
+                return 0
+            self._working += 1
+            try:
+                done = self.workshop.step(days)
+            except WorkerLost as err:
+                self._lose(err)
+                return 0
+            finally:
+                self._working -= 1
             self.target_day = self.workshop.day
             return done
 
     @property
     def catching_up(self) -> bool:
+        if self.closed or self.lost:
+            return False
         return self.workshop.day < self.target_day and self.workshop.running
 
     def catch_up(self, seconds: float | None = None) -> bool:
         """Replay towards the day the room had reached; True once there."""
+        from funnelsim.dashboard.workers import WorkerLost
+
         with self.lock:
-            return self.workshop.advance_to(self.target_day, seconds)
+            if self.closed or self.lost:
+                return True
+            self._working += 1
+            try:
+                return self.workshop.advance_to(self.target_day, seconds)
+            except WorkerLost as err:
+                self._lose(err)
+                return True
+            finally:
+                self._working -= 1
+
+    def restart(self) -> None:
+        """After a lost worker: build the models again and replay them to the day reached."""
+        self.configure()
 
     def snapshots(self) -> list[Snapshot]:
         with self.lock:
             return self.workshop.snapshots()
+
+    def frame(self) -> Frame:
+        """Today's snapshots and figures (the last ones drawn, if the worker has been lost since)."""
+        from funnelsim.dashboard.workers import WorkerLost
+
+        with self.lock:
+            if not (self.closed or self.lost):
+                try:
+                    self._last_frame = self.workshop.frame()
+                except WorkerLost as err:
+                    self._lose(err)
+            return self._last_frame
 
 
 def _apply(scenario: Scenario, levers: Mapping[str, Any]) -> Scenario:

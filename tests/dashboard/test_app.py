@@ -180,3 +180,47 @@ def test_the_module_page_reads_the_scenario_from_the_environment(monkeypatch):
     monkeypatch.setenv("FUNNELSIM_DASHBOARD_SCENARIO", str(SCENARIOS / "emails.yaml"))
     rc = show(Page())
     assert "emails.yaml" in texts(rc)
+
+
+def test_a_closed_page_gives_its_seat_back_and_stops():
+    from funnelsim.dashboard.app import Admission
+    from funnelsim.dashboard.room import Room
+
+    room = Room()
+    rc = show(Admission(room, str(SCENARIOS / "lead_strategy.yaml")))
+    (seat,) = room.seats.values()
+    kept = seat.session
+    assert kept is not None and not kept.closed
+    button(rc, "Play").click()
+    wait_until(lambda: kept.workshop.day > 0)
+    rc.close()
+    assert kept.closed and not room.seats
+
+
+def test_a_full_room_says_so():
+    from funnelsim.dashboard.app import Admission
+    from funnelsim.dashboard.room import Room
+
+    room = Room(max_sessions=1)
+    first = show(Admission(room, None))
+    rc = show(Admission(room, None))
+    assert "The room is full" in texts(rc) and "at most 1 sessions" in texts(rc)
+    first.close()
+    button(rc, "Try again").click()
+    assert "The room is full" not in texts(rc)
+    button(rc, "Play")
+    rc.close()
+
+
+def test_an_idle_session_ends_with_a_way_to_start_again():
+    from funnelsim.dashboard.app import Admission
+    from funnelsim.dashboard.room import Room
+
+    room = Room(idle_timeout=60)
+    rc = show(Admission(room, None))
+    room.end_idle(now=time.monotonic() + 61)
+    assert "This session has ended" in texts(rc) and not room.seats
+    button(rc, "Start again").click()
+    button(rc, "Play")
+    assert len(room.seats) == 1
+    rc.close()

@@ -1,0 +1,51 @@
+"""The dashboard server's entry point: Solara's own `solara run`, plus the room's status route.
+
+`python -m funnelsim.dashboard.serve [solara run arguments]`. Solara serves the page as it always
+does; this adds `GET /_funnelsim/status` (the room's status as JSON) to its Starlette app before
+uvicorn starts, in the same process.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def status(request):
+    from starlette.responses import JSONResponse
+
+    from funnelsim.dashboard.room import ROOM
+
+    return JSONResponse(ROOM.status(), headers={"Cache-Control": "no-store"})
+
+
+def add_status_route() -> None:
+    import solara.server.starlette as solara_app
+    from starlette.routing import Route
+
+    from funnelsim.dashboard.room import STATUS_PATH
+
+    # before Solara's catch-all page routes
+    solara_app.app.router.routes.insert(0, Route(STATUS_PATH, endpoint=status, methods=["GET"]))
+
+
+def main(argv: list[str] | None = None) -> None:
+    import os
+
+    from funnelsim.dashboard.server import APP
+
+    # Solara registers its app when its server module is first imported, which is now
+    os.environ.setdefault("SOLARA_APP", APP)
+    add_status_route()
+    from funnelsim.dashboard import workers
+
+    pool = workers.pool()  # before uvicorn's threads: the workers start from a quiet process
+    if pool is not None:
+        workers.warm_up(pool)
+    from solara.__main__ import main as solara_main
+
+    sys.argv = ["solara", *(sys.argv[1:] if argv is None else argv)]
+    solara_main()
+
+
+if __name__ == "__main__":
+    main()
