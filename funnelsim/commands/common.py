@@ -52,3 +52,8 @@ def where_to_run(args) -> tuple[int | None, str | None]:
     if args.scheduler and args.workers:
         raise UsageError("--workers sets local processes; with --scheduler the cluster's workers are used")
     return args.workers, args.scheduler
+
+
+def where_label(workers: int, scheduler: str | None) -> str:
+    """Where the runs go, as the start line of a long command says it."""
+    return f"Dask scheduler {scheduler}" if scheduler else f"{workers} process(es)"

@@ -7,7 +7,15 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from funnelsim.commands.common import FAILED, INTERRUPTED, execution_options, positive_int, seed, where_to_run
+from funnelsim.commands.common import (
+    FAILED,
+    INTERRUPTED,
+    execution_options,
+    positive_int,
+    seed,
+    where_label,
+    where_to_run,
+)
 from funnelsim.errors import ExecutorFailed, UsageError, install_hint
 
 
@@ -48,7 +56,7 @@ def cmd_optimize(args) -> int:
     problem = load_problem(args.problem)
     workers = workers or default_workers()
     out = args.out or Path("runs") / problem.name
-    where = f"Dask scheduler {scheduler}" if scheduler else f"{workers} process(es)"
+    where = where_label(workers, scheduler)
 
     with ExitStack() as stack:
         tick = []

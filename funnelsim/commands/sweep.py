@@ -7,7 +7,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from funnelsim.commands.common import FAILED, INTERRUPTED, execution_options, positive_int, where_to_run
+from funnelsim.commands.common import FAILED, INTERRUPTED, execution_options, positive_int, where_label, where_to_run
 from funnelsim.errors import ExecutorFailed
 
 
@@ -52,7 +52,7 @@ def cmd_sweep(args) -> int:
     sweep = load_sweep(args.sweep)
     workers = workers or default_workers()
     out = args.out or Path("runs") / sweep.name
-    where = f"Dask scheduler {scheduler}" if scheduler else f"{workers} process(es)"
+    where = where_label(workers, scheduler)
 
     with ExitStack() as stack:
         tick = []
