@@ -309,6 +309,16 @@ def html_table(rows: list[list[str]], bold: list[bool] | None = None) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def html_figure(path: Path, caption: str) -> str:
+    """A PNG inlined in a self-contained HTML report, with its caption."""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    esc = html.escape
+    return (
+        f"<figure><img alt='{esc(caption)}' src='data:image/png;base64,{data}'>"
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+    )
+
+
 def html_tables(cmp: Comparison, kpis) -> list[str]:
     """The means of every strategy, then each strategy's differences from the baseline (significant in bold)."""
     means = [["KPI", *(f"{n} mean [95% CI]" for n in cmp.names)]]
@@ -339,12 +349,7 @@ def html_report(cmp: Comparison, figures: list[tuple[str, str]], folder: Path) -
         parts += html_tables(cmp, kpis)
         if title == "Headline KPIs":
             parts.append("<h2>Figures</h2>")
-            for file, caption in figures:
-                data = base64.b64encode((folder / file).read_bytes()).decode("ascii")
-                parts.append(
-                    f"<figure><img alt='{esc(caption)}' src='data:image/png;base64,{data}'>"
-                    f"<figcaption>{esc(caption)}</figcaption></figure>"
-                )
+            parts += [html_figure(folder / file, caption) for file, caption in figures]
             if cmp.robustness is not None:
                 from funnelsim.report.robustness_report import html_section
 

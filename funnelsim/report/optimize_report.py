@@ -7,7 +7,6 @@ given and runs nothing.
 
 from __future__ import annotations
 
-import base64
 import html
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from funnelsim.optimize.confirm import PairedDifference
 from funnelsim.optimize.outcome import Outcome, binding, trials_table
 from funnelsim.optimize.problem import OptimizationProblem
 from funnelsim.optimize.variables import Plan, base_plan
-from funnelsim.report.compare_report import CSS, _md_table, short, signed
+from funnelsim.report.compare_report import CSS, _md_table, html_figure, short, signed
 from funnelsim.report.tables import MONEY
 from funnelsim.results.registry import label_of
 
@@ -301,12 +300,7 @@ def html_report(outcome: Outcome, figures: list[tuple[str, str]], folder: Path) 
     if outcome.importance:
         parts += ["<h2>Importance of the levers</h2>", _html_table(importance_rows(outcome))]
     parts.append("<h2>Figures</h2>")
-    for file, caption in figures:
-        data = base64.b64encode((folder / file).read_bytes()).decode("ascii")
-        parts.append(
-            f"<figure><img alt='{esc(caption)}' src='data:image/png;base64,{data}'>"
-            f"<figcaption>{esc(caption)}</figcaption></figure>"
-        )
+    parts += [html_figure(folder / file, caption) for file, caption in figures]
     parts += ["<h2>Method</h2>", f"<p>{esc(method(outcome))}</p>", "</body></html>\n"]
     return "\n".join(parts)
 
