@@ -6,6 +6,9 @@ Kept light: importing it (as every command's registration does) must not import 
 from __future__ import annotations
 
 import argparse
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from funnelsim.errors import UsageError  # re-exported: the commands raise it
 
@@ -14,7 +17,8 @@ FAILED = 1
 INTERRUPTED = 130
 
 
-def _whole_number(text: str, minimum: int, bound: str) -> int:
+def whole_number(text: str, minimum: int, bound: str) -> int:
+    """An integer option of at least `minimum`; `bound` says so in the error."""
     try:
         value = int(text)
     except ValueError:
@@ -25,11 +29,11 @@ def _whole_number(text: str, minimum: int, bound: str) -> int:
 
 
 def positive_int(text: str) -> int:
-    return _whole_number(text, 1, "at least 1")
+    return whole_number(text, 1, "at least 1")
 
 
 def seed(text: str) -> int:
-    return _whole_number(text, 0, "0 or more")
+    return whole_number(text, 0, "0 or more")
 
 
 def kpi_name(text: str) -> str:
@@ -57,3 +61,17 @@ def where_to_run(args) -> tuple[int | None, str | None]:
 def where_label(workers: int, scheduler: str | None) -> str:
     """Where the runs go, as the start line of a long command says it."""
     return f"Dask scheduler {scheduler}" if scheduler else f"{workers} process(es)"
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler's kill) stops a long command the way Ctrl-C does: what finished is kept."""
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from funnelsim.commands.common import BAD_INPUT, UsageError
+from funnelsim.commands.common import BAD_INPUT, UsageError, whole_number
 from funnelsim.dashboard.room import DEFAULT_GRACE, DEFAULT_IDLE_TIMEOUT
 from funnelsim.errors import install_hint
 
@@ -38,23 +38,11 @@ def _duration(text: str) -> float:
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"at least 1 session, got {value}")
-    return value
+    return whole_number(text, 1, "at least 1 session")
 
 
 def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"0 or more workers, got {value}")
-    return value
+    return whole_number(text, 0, "0 or more workers")
 
 
 def register(sub) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -13,6 +12,7 @@ from funnelsim.commands.common import (
     execution_options,
     positive_int,
     seed,
+    terminate_as_interrupt,
     where_label,
     where_to_run,
 )
@@ -35,10 +35,6 @@ def register(sub) -> None:
     p.add_argument("--seed", type=seed, help="master seed (default: the file's)")
     p.add_argument("--resume", action="store_true", help="continue the study in --out (an error if there is none)")
     p.set_defaults(handler=cmd_optimize)
-
-
-def _terminate_as_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
 
 
 def cmd_optimize(args) -> int:
@@ -68,8 +64,7 @@ def cmd_optimize(args) -> int:
             tick.append(stack.enter_context(progress_bar(runs, problem.name)))
             sys.stdout.flush()
 
-        previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-        stack.callback(signal.signal, signal.SIGTERM, previous)
+        stack.enter_context(terminate_as_interrupt())
         try:
             result = optimize(
                 problem,

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from funnelsim.commands.common import FAILED, INTERRUPTED, execution_options, positive_int, where_label, where_to_run
+from funnelsim.commands.common import (
+    FAILED,
+    INTERRUPTED,
+    execution_options,
+    positive_int,
+    terminate_as_interrupt,
+    where_label,
+    where_to_run,
+)
 from funnelsim.errors import ExecutorFailed
 
 
@@ -38,10 +45,6 @@ def register(sub) -> None:
     analyze.set_defaults(handler=cmd_analyze)
 
 
-def _terminate_as_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
 def cmd_sweep(args) -> int:
     from funnelsim.experiment.executors import default_workers
     from funnelsim.experiment.sweep import run_sweep
@@ -66,8 +69,7 @@ def cmd_sweep(args) -> int:
                 tick.append(stack.enter_context(progress_bar(total - done, sweep.name)))
             sys.stdout.flush()
 
-        previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-        stack.callback(signal.signal, signal.SIGTERM, previous)
+        stack.enter_context(terminate_as_interrupt())
         try:
             outcome = run_sweep(
                 sweep,

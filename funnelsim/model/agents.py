@@ -19,7 +19,6 @@ import mesa
 import numpy as np
 
 from funnelsim.model.curves import conversion, effect
-from funnelsim.model.desk import let_go_beyond
 from funnelsim.results.records import LeadState
 
 if TYPE_CHECKING:
@@ -256,9 +255,7 @@ class Rep(mesa.Agent):
         """Under load a rep lets leads go (pipeline_first): each morning it keeps the new leads its
         hours can call within `let_go_after_days`, best first, and lets the rest go unworked; their
         worth per hour is below what the rest of its queue offers. The lead black hole follows."""
-        model = self.model
-        for lead in let_go_beyond(self.queue, self.new_leads_kept):
-            model.finish(lead, LeadState.LET_GO, -1, now)
+        self.model.desk.let_go(self.queue, self.new_leads_kept, now)
 
     def selling_hour(self, now: float, hour: int) -> None:
         """The share of today's selling hours that falls in this working hour (`selling_pattern`)."""

@@ -119,9 +119,12 @@ class SalesDesk:
     def let_go_surplus(self, now: float) -> None:
         """The morning look at the shared pool: what the team's hours cannot call in time goes."""
         if self.pooled and self.pool:
-            kept = sum(rep.new_leads_kept for rep in self.model.reps)
-            for lead in let_go_beyond(self.pool, kept):
-                self.model.finish(lead, LeadState.LET_GO, -1, now)
+            self.let_go(self.pool, sum(rep.new_leads_kept for rep in self.model.reps), now)
+
+    def let_go(self, queue: list, kept: int, now: float) -> None:
+        """The contact tasks of a queue beyond its `kept` best end as let go."""
+        for lead in let_go_beyond(queue, kept):
+            self.model.finish(lead, LeadState.LET_GO, -1, now)
 
     def rep_idle(self, rep: Rep) -> None:
         """A rep with hours left and nothing to do waits for the next pooled lead."""
