@@ -154,6 +154,8 @@ class Lead(mesa.Agent):
         model = self.model
         stage = self.step if self.step > 0 else 0
         outcome = self.task_outcome
+        if model.trace is not None and outcome == PASSED:
+            model.trace.passed(self, stage, now)
         if outcome == FAILED:
             model.finish(self, LeadState.LOST, stage, now)
         elif outcome == NOT_REACHED:
@@ -306,6 +308,8 @@ class Rep(mesa.Agent):
             self.model.desk.rep_idle(self)
             return
         hours = self.attempt_contact(lead, now) if lead.step == CONTACT else self.work_stage(lead)
+        if self.model.trace is not None:
+            self.model.trace.task(self, lead, now)
         self.busy = True
         self.task = lead
         self.hours_used += hours

@@ -109,6 +109,7 @@ class FunnelModel(mesa.Model):
 
         self.day = 0
         self.book = LeadBook()
+        self.trace = None  # a recorder of every stage entered and task worked (calibrate.synthetic)
         self._zero_counters()
         self.roster: list[Rep] = []
         self.rep_salaries = 0.0
