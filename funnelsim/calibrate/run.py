@@ -1,0 +1,319 @@
+"""`funnelsim calibrate`: from a CRM export to a scenario that reproduces it, and how well it forecasts.
+
+The steps, each in its own module:
+    1. read the export through its map into the canonical tables (`reader`, `mapping`);
+    2. estimate what the data show directly, with intervals (`direct`), into a scenario document
+       built on a base scenario (the baseline unless the user gives one);
+    3. infer what they cannot show by simulation (`abc`), on the summary statistics of `summary`;
+    4. check the calibrated scenario against the data (simulated exports side by side with the
+       observed one) and, with `holdout_weeks`, forecast weeks the fit never saw (`backtest`);
+    5. write calibrated.yaml, posterior.parquet, calibration.json and the report (`output`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from funnelsim.calibrate.abc import Calibration, Parameter, Posterior, get_path, set_path
+from funnelsim.calibrate.canonical import CrmData
+from funnelsim.calibrate.summary import summarise
+from funnelsim.calibrate.window import as_of, span_weeks
+from funnelsim.scenario.yamlsource import FieldPath, format_path
+
+DEFAULT_BUDGET = 500
+DEFAULT_GENERATIONS = 5
+CHECK_RUNS = 8  # simulated exports of the calibrated scenario shown beside the data
+FORECAST_DRAWS = 40  # posterior draws (one run each) behind the backtest's intervals
+
+
+@dataclass
+class Calibrated:
+    """Everything a calibration found, for the output writers."""
+
+    crm: CrmData
+    fit_crm: CrmData
+    doc: dict
+    comments: dict[FieldPath, str]
+    direct: dict[str, Any]
+    too_few: list[str]
+    posterior: Posterior
+    observed: dict[str, float]
+    check: list[dict[str, Any]]
+    backtest: dict[str, Any] | None
+    timing: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def abc_parameters(doc: dict) -> tuple[list[Parameter], list[str]]:
+    """What simulation infers, with the prior ranges, and what stays at the base's value and why."""
+    params = [
+        Parameter(
+            ("marketing", "mql_threshold"),
+            0.2,
+            0.95,
+            doc["marketing"]["mql_threshold"],
+            "the export shows the MQL share, not the score that gives it; the persona-fit "
+            "distributions stay at the base's and the threshold takes up the difference",
+        ),
+        Parameter(
+            ("marketing", "score_noise_sd"),
+            0.0,
+            0.3,
+            doc["marketing"]["score_noise_sd"],
+            "how well marketing's score tracks fit: seen only through which MQLs go on to buy",
+        ),
+    ]
+    kept = [
+        "persona-fit distributions per channel: not in an export; kept at the base's "
+        "(the MQL threshold absorbs a shift)",
+        "sales.outcomes.skill_elasticity: needs rep-level skill data, which an export lacks; kept at the base's",
+    ]
+    nurture = doc["marketing"].get("nurture") or {}
+    if nurture.get("enabled", False):
+        params.append(
+            Parameter(
+                ("marketing", "nurture", "engage_probability"),
+                0.0,
+                0.1,
+                nurture["engage_probability"],
+                "nurture replies show only as MQLs dated after the lead was created",
+            )
+        )
+    for k, stage in enumerate(doc["sales"]["stages"]):
+        params.append(
+            Parameter(
+                ("sales", "stages", k, "conversion"),
+                0.02,
+                0.98,
+                stage["conversion"],
+                "the observed rate mixes fit, skill and speed to lead; the scenario's value is at the "
+                "reference fit and skill, answered at once",
+            )
+        )
+    params.append(
+        Parameter(
+            ("sales", "outcomes", "fit_elasticity"),
+            0.25,
+            2.0,
+            doc["sales"]["outcomes"]["fit_elasticity"],
+            "how strongly persona fit drives each conversion: seen only through the funnel as a whole",
+        )
+    )
+    return params, kept
+
+
+def calibrate(
+    crm: CrmData,
+    base_doc: dict,
+    executor,
+    *,
+    out: Path | None,
+    budget: int = DEFAULT_BUDGET,
+    generations: int = DEFAULT_GENERATIONS,
+    seed: int = 0,
+    holdout_weeks: int | None = None,
+    bootstrap: int = 200,
+    progress: Callable[[int], None] | None = None,
+) -> Calibrated:
+    """Calibrate `base_doc` (a scenario document) to `crm`; journal in `out` (None: none kept)."""
+    from funnelsim.calibrate.direct import estimate
+
+    timing: dict[str, float] = {}
+    fit_crm = crm
+    if holdout_weeks:
+        cutoff = crm.as_of - pd.Timedelta(weeks=holdout_weeks)
+        fit_crm = as_of(crm, cutoff)
+
+    t = time.perf_counter()
+    direct = estimate(fit_crm, stages=fit_crm.stages, bootstrap=bootstrap, seed=seed)
+    timing["direct_s"] = time.perf_counter() - t
+
+    doc, comments = scenario_from_direct(base_doc, fit_crm, direct)
+    params, kept = abc_parameters(doc)
+    observed = summarise(fit_crm)
+    t = time.perf_counter()
+    cal = Calibration(doc, params, observed, budget=budget, generations=generations, seed=seed, journal_dir=out)
+    posterior = cal.run(executor, progress)
+    timing["abc_s"] = time.perf_counter() - t
+
+    estimates = posterior.estimate()
+    for p in params:
+        mid, low, high = estimates[p.name]
+        set_path(doc, p.path, round(mid, 4))
+        comments[p.path] = f"simulation-based: posterior mean {mid:.3g} (95% {low:.3g}-{high:.3g}); {p.why}"
+    t = time.perf_counter()
+    check = check_runs(doc, seed, executor)
+    timing["check_s"] = time.perf_counter() - t
+    backtest = None
+    if holdout_weeks:
+        t = time.perf_counter()
+        backtest = run_backtest(crm, fit_crm, doc, posterior, seed, executor)
+        timing["backtest_s"] = time.perf_counter() - t
+    return Calibrated(
+        crm=crm,
+        fit_crm=fit_crm,
+        doc=doc,
+        comments=comments,
+        direct=direct.to_dict(),
+        too_few=[*direct.too_few, *kept],
+        posterior=posterior,
+        observed=observed,
+        check=check,
+        backtest=backtest,
+        timing=timing,
+    )
+
+
+def scenario_from_direct(base_doc: dict, crm: CrmData, direct) -> tuple[dict, dict[FieldPath, str]]:
+    """The base scenario with what the data show directly: its window, channels, team, deal
+    values, buyer delays and response curve; each value set carries its comment."""
+    from funnelsim.scenario.overrides import parse_path
+
+    doc = copy.deepcopy(base_doc)
+    comments: dict[FieldPath, str] = {}
+    doc["name"] = f"{base_doc['name']}_calibrated"
+    doc["horizon_weeks"] = round(span_weeks(crm), 2)
+    comments[("horizon_weeks",)] = (
+        f"the export's span: first lead {crm.leads['created'].min():%Y-%m-%d}, export {crm.as_of:%Y-%m-%d}"
+    )
+    channels = direct.channels()
+    if channels:
+        template = doc["marketing"]["channels"]
+        cost = float(np.mean([c["cost_per_lead"] for c in template]))
+        fit = copy.deepcopy(template[len(template) // 2]["fit"])
+        by_name = {c["name"]: c for c in template}
+        doc["marketing"]["channels"] = [
+            {**copy.deepcopy(by_name.get(name, {"cost_per_lead": cost, "fit": fit})), "name": name} for name in channels
+        ]
+    for text, (value, note) in direct.overrides().items():
+        path = parse_path(text)
+        if path is None:
+            continue
+        try:
+            get_path(doc, path[:-1])
+        except (KeyError, IndexError, TypeError):
+            continue
+        set_path(doc, path, value)
+        comments[path] = note
+    for i, ch in enumerate(doc["marketing"]["channels"]):
+        if ch["name"] not in {c["name"] for c in base_doc["marketing"]["channels"]}:
+            comments[("marketing", "channels", i, "cost_per_lead")] = "not in the export: the base's mean cost"
+    return doc, comments
+
+
+# -- checking the calibrated scenario ------------------------------------------------------------
+def profile(doc: dict, seed: int) -> dict[str, Any]:
+    """A simulated export of `doc` as the report shows it (a worker task)."""
+    from funnelsim.calibrate.synthetic import simulate_export
+    from funnelsim.scenario.schema import Scenario
+
+    return export_profile(simulate_export(Scenario.model_validate(doc), seed))
+
+
+def export_profile(crm: CrmData) -> dict[str, Any]:
+    """Summary statistics plus the series and samples the report draws."""
+    start = crm.leads["created"].min()
+    week = ((crm.leads["created"] - start) // pd.Timedelta(weeks=1)).astype(int)
+    weekly = np.bincount(week.to_numpy(), minlength=int(math.ceil(span_weeks(crm))) or 1)
+    won = crm.opportunities[crm.opportunities["outcome"] == "won"]
+    cycle = ((won["close_time"] - won["created"]) / pd.Timedelta(days=1)).to_numpy(dtype=float)
+    return {
+        "summary": summarise(crm),
+        "weekly_leads": weekly.tolist(),
+        "cycle_days": cycle[np.isfinite(cycle)].tolist(),
+        "won_values": won["amount"].to_numpy(dtype=float).tolist(),
+    }
+
+
+def check_runs(doc: dict, seed: int, executor) -> list[dict[str, Any]]:
+    from funnelsim.model.streams import replication_seeds
+
+    seeds = replication_seeds(seed + 1, CHECK_RUNS)
+    return executor.map(profile, [(doc, s) for s in seeds])
+
+
+# -- the backtest --------------------------------------------------------------------------------
+def window_counts(crm: CrmData, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, float]:
+    """What a forecast of [start, end) is judged on: new opportunities, deals won, revenue."""
+    o = crm.opportunities
+    new = o["created"].between(start, end, inclusive="left")
+    won = (o["outcome"] == "won") & o["close_time"].between(start, end, inclusive="left")
+    return {
+        "new_opportunities": float(new.sum()),
+        "deals_won": float(won.sum()),
+        "revenue": float(o.loc[won, "amount"].sum()),
+    }
+
+
+def forecast_task(doc: dict, seed: int, offsets: tuple[float, float]) -> dict[str, float]:
+    """One posterior draw run over the whole span, counted in the held-out weeks (a worker task)."""
+    from funnelsim.calibrate.synthetic import simulate_export
+    from funnelsim.scenario.schema import Scenario
+
+    crm = simulate_export(Scenario.model_validate(doc), seed)
+    start = crm.leads["created"].min()
+    weeks = pd.Timedelta(weeks=1)
+    return window_counts(crm, start + offsets[0] * weeks, start + offsets[1] * weeks)
+
+
+def run_backtest(crm: CrmData, fit_crm: CrmData, doc: dict, posterior: Posterior, seed: int, executor) -> dict:
+    from funnelsim.model.streams import replication_seeds
+
+    start = crm.leads["created"].min()
+    weeks = pd.Timedelta(weeks=1)
+    offsets = ((fit_crm.as_of - start) / weeks, (crm.as_of - start) / weeks)
+    full = copy.deepcopy(doc)
+    full["horizon_weeks"] = round(span_weeks(crm), 2)
+    rng = np.random.default_rng([seed, 7919])
+    values, weights = posterior.sample()
+    picks = rng.choice(len(values), size=FORECAST_DRAWS, p=weights)
+    seeds = replication_seeds(seed + 2, FORECAST_DRAWS)
+    tasks = []
+    for pick, s in zip(picks, seeds, strict=True):
+        d = copy.deepcopy(full)
+        for p, v in zip(posterior.parameters, values[pick], strict=True):
+            set_path(d, p.path, float(v))
+        tasks.append((d, s, offsets))
+    draws = executor.map(forecast_task, tasks)
+    actual = window_counts(crm, fit_crm.as_of, crm.as_of)
+    out = {"from": str(fit_crm.as_of), "to": str(crm.as_of), "weeks": offsets[1] - offsets[0], "draws": len(draws)}
+    measures = {}
+    for key, truth in actual.items():
+        x = np.array([d[key] for d in draws], dtype=float)
+        q = np.quantile(x, [0.025, 0.1, 0.5, 0.9, 0.975])
+        measures[key] = {
+            "actual": truth,
+            "forecast": float(q[2]),
+            "interval_80": [float(q[1]), float(q[3])],
+            "interval_95": [float(q[0]), float(q[4])],
+            "in_80": bool(q[1] <= truth <= q[3]),
+            "in_95": bool(q[0] <= truth <= q[4]),
+            "error": float(q[2] - truth),
+            "relative_error": float((q[2] - truth) / truth) if truth else None,
+        }
+    out["measures"] = measures
+    return out
+
+
+def parameter_table(cal: Calibrated) -> pd.DataFrame:
+    """Every calibrated value: how it was found, the value, its interval."""
+    rows = []
+    for name, (mid, low, high) in cal.posterior.estimate().items():
+        rows.append({"parameter": name, "method": "simulation", "value": mid, "low": low, "high": high})
+    for name, e in cal.direct.get("estimates", {}).items():
+        rows.append(
+            {"parameter": name, "method": "direct", "value": e.get("value"), "low": e.get("low"), "high": e.get("high")}
+        )
+    return pd.DataFrame(rows)
+
+
+__all__ = ["Calibrated", "abc_parameters", "calibrate", "format_path"]
