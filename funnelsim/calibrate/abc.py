@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from funnelsim.errors import UsageError
+from funnelsim.experiment.executors import Interrupted
 from funnelsim.scenario.yamlsource import FieldPath, format_path
 
 JOURNAL = "abc_journal.jsonl"
@@ -321,14 +322,22 @@ class Calibration:
         for start in range(0, len(todo), batch):
             part = todo[start : start + batch]
             tasks = [(self.doc_for(theta[i]), int(seeds[i]), self.prepare) for i in part]
-            results = executor.map(simulate_summary, tasks, progress)
+            try:
+                results = executor.map(simulate_summary, tasks, progress)
+            except Interrupted as stop:  # keep what finished before Ctrl-C, then stop
+                done = [(part[k], stats) for k, stats in sorted(stop.finished.items())]
+                self._write([self._record(g, i, theta, seeds, stats) for i, stats in done])
+                raise
             records = []
             for i, stats in zip(part, results, strict=True):
                 out[i] = stats
-                rec = {"g": g, "i": i, "theta": theta[i].tolist(), "seed": int(seeds[i]), "stats": _jsonable(stats)}
-                records.append(rec)
+                records.append(self._record(g, i, theta, seeds, stats))
             self._write(records)
         return out, len(todo), reused
+
+    @staticmethod
+    def _record(g: int, i: int, theta: np.ndarray, seeds: np.ndarray, stats: dict) -> dict:
+        return {"g": g, "i": i, "theta": theta[i].tolist(), "seed": int(seeds[i]), "stats": _jsonable(stats)}
 
 
 def _propose(rng: np.random.Generator, prev: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:

@@ -91,6 +91,13 @@ def register(sub) -> None:
         metavar="N",
         help="paired replications per strategy and assumption set (default: the comparison's)",
     )
+    p.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="FILE",
+        help="posterior.parquet from funnelsim calibrate: replication r of every strategy draws parameter set r, "
+        "so the verdict carries calibration uncertainty as well as luck",
+    )
     p.add_argument("--out", type=Path, help="write report.html, report.md, comparison.json and PNG figures here")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the comparison as JSON")
@@ -182,6 +189,13 @@ def cmd_compare(args) -> int:
         raise UsageError("--robustness-replications goes with --robustness")
     if args.robustness_replications == AUTO:
         raise UsageError("--robustness-replications takes a number (default: the comparison's replications)")
+    posterior = None
+    if args.posterior is not None:
+        from funnelsim.calibrate.draws import PosteriorDraws
+
+        if args.robustness:
+            raise UsageError("--posterior and --robustness together are not supported yet: run them separately")
+        posterior = PosteriorDraws.load(args.posterior)
     if args.replications == AUTO:
         width, relative = args.target_width
         target = Target(args.kpi, width, relative)
@@ -193,12 +207,22 @@ def cmd_compare(args) -> int:
             return progress_bar(total, f"{label} ({what})", delay=2.0)
 
         cmp = compare_until(
-            strategies, target, start, args.max_replications, args.seed, workers, bar, scheduler=scheduler
+            strategies,
+            target,
+            start,
+            args.max_replications,
+            args.seed,
+            workers,
+            bar,
+            scheduler=scheduler,
+            posterior=posterior,
         )
     else:
         total = args.replications * len(strategies)
         with progress_bar(total, label, delay=2.0) as tick:
-            cmp = compare(strategies, args.replications, args.seed, workers, tick, scheduler=scheduler)
+            cmp = compare(
+                strategies, args.replications, args.seed, workers, tick, scheduler=scheduler, posterior=posterior
+            )
     if sets is not None:
         run_robustness(cmp, sets, args, workers, scheduler)
     if args.out:

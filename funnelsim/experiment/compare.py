@@ -182,6 +182,7 @@ class Comparison:
     common_random_numbers: bool = True
     notes: list[str] = field(default_factory=list)
     robustness: Any = None
+    posterior: Any = None  # calibrate.draws.PosteriorDraws: replication r of every strategy gets draw r
     _cache: dict[tuple[str, str], Difference] = field(default_factory=dict, repr=False)
     _summaries: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -287,12 +288,14 @@ def compare(
     common_random_numbers: bool = True,
     scheduler: str | None = None,
     executor: Executor | None = None,
+    posterior: Any = None,
 ) -> Comparison:
     """Run `replications` paired replications of every strategy; the first one is the baseline.
 
     `scenarios` maps strategy names to scenarios (or is a list, keyed by scenario name). The master
     seed defaults to the baseline scenario's. Runs go to `executor`, the Dask `scheduler` or `workers`
-    local processes (see `simulate`); results do not depend on which.
+    local processes (see `simulate`); results do not depend on which. `posterior`
+    (`calibrate.draws.PosteriorDraws`) gives replication r of every strategy the same posterior draw.
     """
     if replications < MIN_REPLICATIONS:
         raise ValueError(f"statistics need at least {MIN_REPLICATIONS} replications per strategy (got {replications})")
@@ -300,6 +303,7 @@ def compare(
     check_comparable(scenarios)
     master = next(iter(scenarios.values())).seed if seed is None else seed
     cmp = Comparison({n: SimulationResult(s) for n, s in scenarios.items()}, master, common_random_numbers)
+    with_posterior(cmp, posterior)
     with open_executor(workers, scheduler, executor, tasks=replications * len(scenarios)) as ex:
         extend(cmp, replications, ex, progress)
     if replications < MIN_FOR_SIGNIFICANCE:
@@ -322,7 +326,9 @@ def extend(
     }
     # replication by replication, so every strategy advances together
     tasks = [
-        (name, cmp.results[name].scenario, seeds[name][r]) for r in range(replications - done) for name in cmp.names
+        (name, _replication_scenario(cmp, name, done + r), seeds[name][r])
+        for r in range(replications - done)
+        for name in cmp.names
     ]
 
     def describe(i: int) -> str:
@@ -335,6 +341,25 @@ def extend(
     cmp.__dict__.pop("kpis", None)
     cmp._cache.clear()
     cmp._summaries.clear()
+
+
+def with_posterior(cmp: Comparison, posterior) -> None:
+    """Attach posterior draws to a new comparison (refused if a strategy sets one of their fields)."""
+    if posterior is None:
+        return
+    posterior.check({n: r.scenario for n, r in cmp.results.items()})
+    cmp.posterior = posterior
+    cmp.notes.append(
+        f"Replication r of every strategy uses draw r of the calibration posterior {posterior.file} "
+        f"({len(posterior.names)} parameters), so intervals carry calibration uncertainty as well as luck."
+    )
+
+
+def _replication_scenario(cmp: Comparison, name: str, replication: int) -> Scenario:
+    scenario = cmp.results[name].scenario
+    if cmp.posterior is None:
+        return scenario
+    return cmp.posterior.apply(scenario, cmp.seed, replication)
 
 
 # -- sequential sampling ------------------------------------------------------------------------
@@ -390,6 +415,7 @@ def compare_until(
     batch_progress: Callable | None = None,
     scheduler: str | None = None,
     executor: Executor | None = None,
+    posterior: Any = None,
 ) -> Comparison:
     """Sequential sampling: add replications until `target` is met or `max_replications` is reached.
 
@@ -405,6 +431,7 @@ def compare_until(
     check_comparable(scenarios)
     master = next(iter(scenarios.values())).seed if seed is None else seed
     cmp = Comparison({n: SimulationResult(s) for n, s in scenarios.items()}, master)
+    with_posterior(cmp, posterior)
     size = start
     with open_executor(workers, scheduler, executor) as ex:
         while True:
