@@ -30,6 +30,7 @@ class PosteriorDraws:
     paths: tuple[FieldPath, ...]
     values: np.ndarray  # (particles, parameters)
     weights: np.ndarray
+    sha256: str = ""  # of the file: a sweep resumed with another posterior is refused
 
     @classmethod
     def load(cls, path: str | Path) -> PosteriorDraws:
@@ -63,7 +64,10 @@ class PosteriorDraws:
         values = df[names].to_numpy(dtype=float)
         if not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0) or not np.all(np.isfinite(values)):
             raise UsageError(f"{path}: weights must be non-negative numbers that do not all vanish, values finite")
-        return cls(str(path), tuple(names), tuple(paths), values, w / w.sum())
+        import hashlib
+
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        return cls(str(path), tuple(names), tuple(paths), values, w / w.sum(), sha)
 
     def draw(self, master: int, replication: int) -> np.ndarray:
         rng = np.random.default_rng([int(master), int(replication), 0x9E3779B9])

@@ -30,6 +30,12 @@ def register(sub) -> None:
     sweep.add_argument("--force", action="store_true", help="replace the results of another sweep in --out")
     sweep.add_argument("--retry-failed", action="store_true", help="run again the runs recorded as errors")
     sweep.add_argument("--chunk-size", type=positive_int, help="runs per task (default: about 2 s of work)")
+    sweep.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="FILE",
+        help="posterior.parquet from funnelsim calibrate: replication r of every point draws parameter set r",
+    )
     sweep.set_defaults(handler=cmd_sweep)
 
     analyze = sub.add_parser(
@@ -53,6 +59,11 @@ def cmd_sweep(args) -> int:
 
     workers, scheduler = where_to_run(args)
     sweep = load_sweep(args.sweep)
+    posterior = None
+    if args.posterior is not None:
+        from funnelsim.calibrate.draws import PosteriorDraws
+
+        posterior = PosteriorDraws.load(args.posterior)
     workers = workers or default_workers()
     out = args.out or Path("runs") / sweep.name
     where = where_label(workers, scheduler)
@@ -81,6 +92,7 @@ def cmd_sweep(args) -> int:
                 chunk_size=args.chunk_size,
                 progress=lambda n: tick[0](n) if tick else None,
                 on_start=on_start,
+                posterior=posterior,
             )
         except ExecutorFailed as err:
             stack.close()

@@ -218,6 +218,9 @@ def _mismatch(old: dict[str, Any], new: dict[str, Any]) -> str | None:
         return f"it was started from {old.get('sweep_file', 'another file')!r} with different contents"
     if old.get("package_version") != new["package_version"]:
         return f"made by funnelsim {old.get('package_version')}, this is {new['package_version']}"
+    if old.get("posterior") != new.get("posterior"):
+        was = (old.get("posterior") or {}).get("file", "no posterior")
+        return f"it was run with {'posterior ' + was if old.get('posterior') else was}, this with another"
     if old.get("base_hash") != new["base_hash"]:
         return "its base scenario has changed since"
     return None

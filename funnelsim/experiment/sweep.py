@@ -13,14 +13,15 @@ import os
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from funnelsim.errors import ExecutorFailed
+from funnelsim.errors import ExecutorFailed, UsageError
 from funnelsim.experiment.executors import Executor, open_executor
 from funnelsim.experiment.parameters import Sweep, digest
 from funnelsim.experiment.samplers import Design, design
@@ -50,6 +51,7 @@ class Plan:
     design: Design
     seeds: list[int]
     runs: list[RunSpec]
+    posterior: Any = None  # calibrate.draws.PosteriorDraws, when replications draw from one
 
 
 def run_id(version: str, base_hash: str, paths: list[str], values: tuple, seed: int) -> str:
@@ -67,6 +69,21 @@ def plan(sweep: Sweep) -> Plan:
         for r, seed in enumerate(seeds)
     ]
     return Plan(sweep, points, seeds, runs)
+
+
+def with_posterior(sweep: Sweep, posterior) -> Sweep:
+    """The sweep with replication r of every point drawing posterior set r. A swept field that the
+    posterior also sets is refused (one would silently override the other); the posterior's
+    digest joins the base's, so runs with and without it are never mixed up on resume."""
+    swept = {path: param.name for param in sweep.parameters for path in param.paths}
+    for name, path in zip(posterior.names, posterior.paths, strict=True):
+        if path in swept:
+            raise UsageError(
+                f"{posterior.file} draws {name}, which the sweep also varies (parameter {swept[path]!r}): "
+                "the sweep's values would be overridden. Sweep other fields, or drop that column"
+            )
+    base_hash = digest({"base": sweep.base_hash, "posterior": posterior.sha256})
+    return replace(sweep, base_hash=base_hash)
 
 
 def manifest(p: Plan) -> dict:
@@ -150,6 +167,7 @@ def run_sweep(
     chunk_size: int | None = None,
     progress: Callable[[int], None] | None = None,
     on_start: Callable[[int, int], None] | None = None,
+    posterior=None,
 ) -> SweepOutcome:
     """Run (or resume) a sweep into `out`; returns what was done.
 
@@ -159,9 +177,14 @@ def run_sweep(
     """
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep)
+    if posterior is not None:
+        sweep = with_posterior(sweep, posterior)
     p = plan(sweep)
+    p.posterior = posterior
     store = SweepStore(Path(out))
-    store.open(manifest(p), force=force)
+    info = manifest(p)
+    info["posterior"] = None if posterior is None else {"file": posterior.file, "sha256": posterior.sha256}
+    store.open(info, force=force)
     try:
         done = store.finished(include_errors=not retry_failed)
         todo = [r for r in p.runs if (r.point_id, r.run_id) not in done]
@@ -216,7 +239,7 @@ def _execute(p, todo, ev: Executor, store: SweepStore, schema, chunk_size, outco
             while queue and len(in_flight) < 2 * chunker.slots:
                 n = min(len(queue), chunker.size(len(queue)))
                 runs = [queue.popleft() for _ in range(n)]
-                job = ChunkJob(sweep.base_doc, paths, names, sweep.kpis, runs)
+                job = ChunkJob(sweep.base_doc, paths, names, sweep.kpis, runs, p.posterior, sweep.seed)
                 in_flight.add(ev.submit(run_chunk, job))
             finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in finished:

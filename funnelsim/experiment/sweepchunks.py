@@ -42,6 +42,8 @@ class ChunkJob:
     names: list[str]
     kpis: tuple[str, ...]
     runs: list[RunSpec]
+    posterior: Any = None  # calibrate.draws.PosteriorDraws: replication r of every point gets draw r
+    draw_seed: int = 0
 
 
 def run_kpis_once(scenario: Scenario, seed: int) -> dict[str, float]:
@@ -77,6 +79,8 @@ def run_chunk(job: ChunkJob) -> dict[str, list]:
             scenario = scenarios[run.point_id]
             if isinstance(scenario, Exception):
                 raise scenario
+            if job.posterior is not None:
+                scenario = job.posterior.apply(scenario, job.draw_seed, run.replication)
             kpis = run_kpis_once(scenario, run.seed)
         except Exception as exc:  # noqa: BLE001 - one failed run must not stop the sweep
             error = short_error(exc)

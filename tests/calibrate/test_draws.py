@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -61,3 +62,57 @@ def test_a_file_that_is_not_a_posterior_exits_2(tmp_path, capsys):
     code = main(["compare", "scenarios/alignment.yaml", "--posterior", str(tmp_path / "t.parquet"), "-r", "2"])
     assert code == 2
     assert "not a Parquet file" in capsys.readouterr().err
+
+
+SMALL = """\
+name: small
+seed: 7
+horizon_weeks: 10
+marketing:
+  marketers: 1
+  channels:
+    - {name: a, leads_per_week: 60, cost_per_lead: 50}
+sales:
+  teams:
+    - {name: t, reps: 6}
+  stages:
+    - {name: qualify, conversion: 0.5, hours: 0.5}
+    - {name: close, conversion: 0.5, hours: 1, buyer_delay_days: 2}
+"""
+GRID = """\
+name: grid
+base: small.yaml
+parameters:
+  - {path: 'sales.teams[0].reps', name: reps, values: [3, 6]}
+replications: 4
+seed: 1
+kpis: [deals_won]
+"""
+
+
+def test_a_sweep_draws_per_replication_and_refuses_a_swept_drawn_field(tmp_path):
+    from funnelsim.experiment.sweep import run_sweep
+    from funnelsim.experiment.sweepfile import load_sweep
+
+    (tmp_path / "small.yaml").write_text(SMALL)
+    (tmp_path / "grid.yaml").write_text(GRID)
+    file = tmp_path / "posterior.parquet"
+    pd.DataFrame({"sales.stages[1].conversion": [0.05, 0.95], "weight": [0.5, 0.5]}).to_parquet(file)
+    posterior = PosteriorDraws.load(file)
+    sweep = load_sweep(tmp_path / "grid.yaml")
+    with_draws = run_sweep(sweep, tmp_path / "with", posterior=posterior).results
+    without = run_sweep(sweep, tmp_path / "without").results
+    draws = [posterior.draw(1, r)[0] for r in range(4)]
+    assert set(draws) == {0.05, 0.95}
+    for _, point in with_draws.groupby("point_id"):
+        point = point.sort_values("replication")
+        won = point["deals_won"].to_numpy()
+        assert min(won[np.array(draws) == 0.95]) > max(won[np.array(draws) == 0.05])
+    assert not with_draws["deals_won"].equals(without["deals_won"])
+    # the same folder resumed with another posterior (or none) is refused
+    with pytest.raises(UsageError, match="posterior"):
+        run_sweep(sweep, tmp_path / "with")
+    swept = tmp_path / "p2.parquet"
+    pd.DataFrame({"sales.teams[0].reps": [5.0], "weight": [1.0]}).to_parquet(swept)
+    with pytest.raises(UsageError, match="which the sweep also varies"):
+        run_sweep(sweep, tmp_path / "other", posterior=PosteriorDraws.load(swept))
