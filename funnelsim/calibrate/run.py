@@ -53,7 +53,11 @@ class Calibrated:
     notes: list[str] = field(default_factory=list)
 
 
-def abc_parameters(doc: dict) -> tuple[list[Parameter], list[str]]:
+MIN_FIT_WEEKS = 8  # a holdout must leave at least this much to fit on
+FEW = 20  # fewer opportunities than this at a stage: its conversion is said to be poorly determined
+
+
+def abc_parameters(doc: dict, crm: CrmData | None = None) -> tuple[list[Parameter], list[str]]:
     """What simulation infers, with the prior ranges, and what stays at the base's value and why."""
     params = [
         Parameter(
@@ -88,7 +92,16 @@ def abc_parameters(doc: dict) -> tuple[list[Parameter], list[str]]:
                 "nurture replies show only as MQLs dated after the lead was created",
             )
         )
-    for k, stage in enumerate(doc["sales"]["stages"]):
+    stages = doc["sales"]["stages"]
+    middle_known = crm is None or crm.stage_history is not None or len(stages) <= 2
+    for k, stage in enumerate(stages):
+        if not middle_known and 0 < k < len(stages) - 1:
+            kept.append(
+                f"sales.stages[{k}].conversion ({stage['name']}): without a stage history the export shows only "
+                "how many opportunities were won, not where the others were lost; kept at the base's "
+                "(the last stage's conversion takes up the difference)"
+            )
+            continue
         params.append(
             Parameter(
                 ("sales", "stages", k, "conversion"),
@@ -126,10 +139,17 @@ def calibrate(
 ) -> Calibrated:
     """Calibrate `base_doc` (a scenario document) to `crm`; journal in `out` (None: none kept)."""
     from funnelsim.calibrate.direct import estimate
+    from funnelsim.errors import UsageError
 
     timing: dict[str, float] = {}
     fit_crm = crm
     if holdout_weeks:
+        left = span_weeks(crm) - holdout_weeks
+        if left < MIN_FIT_WEEKS:
+            raise UsageError(
+                f"--holdout-weeks {holdout_weeks} leaves {max(left, 0):.1f} weeks of the export's "
+                f"{span_weeks(crm):.1f} to fit on; at least {MIN_FIT_WEEKS} are needed"
+            )
         cutoff = crm.as_of - pd.Timedelta(weeks=holdout_weeks)
         fit_crm = as_of(crm, cutoff)
 
@@ -138,8 +158,9 @@ def calibrate(
     timing["direct_s"] = time.perf_counter() - t
 
     doc, comments = scenario_from_direct(base_doc, fit_crm, direct)
-    params, kept = abc_parameters(doc)
+    params, kept = abc_parameters(doc, fit_crm)
     observed = summarise(fit_crm)
+    kept += thin_stages(fit_crm)
     t = time.perf_counter()
     cal = Calibration(doc, params, observed, budget=budget, generations=generations, seed=seed, journal_dir=out)
     posterior = cal.run(executor, progress)
@@ -208,6 +229,27 @@ def scenario_from_direct(base_doc: dict, crm: CrmData, direct) -> tuple[dict, di
         if ch["name"] not in {c["name"] for c in base_doc["marketing"]["channels"]}:
             comments[("marketing", "channels", i, "cost_per_lead")] = "not in the export: the base's mean cost"
     return doc, comments
+
+
+def thin_stages(crm: CrmData) -> list[str]:
+    """Plain words for stages too few opportunities reached to pin their conversion down."""
+    out = []
+    if len(crm.opportunities) < FEW:
+        out.append(
+            f"only {len(crm.opportunities)} opportunities in the export: every stage conversion is poorly "
+            "determined (see the intervals)"
+        )
+        return out
+    if crm.stage_history is None:
+        return out
+    reached = crm.stage_history.groupby("stage", observed=True)["opp_id"].nunique()
+    for stage in crm.stages[1:]:
+        n = int(reached.get(stage, 0))
+        if n < FEW:
+            out.append(
+                f"only {n} opportunities reached {stage}: its conversion is poorly determined (see its interval)"
+            )
+    return out
 
 
 # -- checking the calibrated scenario ------------------------------------------------------------
