@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from funnelsim.errors import FunnelsimError
 
 # modules under funnelsim.commands, each with register(subparsers)
-COMMANDS = ["core", "sweep", "compare", "optimize", "calibrate", "pack_table", "dashboard"]
+COMMANDS = ["core", "sweep", "compare", "optimize", "calibrate", "export_crm", "pack_table", "dashboard"]
 INTERRUPTED = 130
 BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command killed by it
 
