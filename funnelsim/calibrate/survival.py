@@ -29,12 +29,13 @@ def weight_blocks(n: int, replicates: int, rng: np.random.Generator) -> Iterator
 def bootstrap(n: int, replicates: int, rng: np.random.Generator, statistic) -> np.ndarray:
     """`statistic(weights)` (weights: replicates x n, returns replicates x k) over all replicates."""
     if replicates <= 0 or n == 0:
-        return np.empty((0, 0))
+        return np.atleast_2d(statistic(np.ones((1, n))).T).T[:0]
     return np.concatenate([np.atleast_2d(statistic(w).T).T for w in weight_blocks(n, replicates, rng)])
 
 
 def percentile_interval(point: float, draws: np.ndarray) -> tuple[float, float]:
     """The 95% percentile interval of bootstrap draws (NaN when there are none)."""
+    draws = np.asarray(draws, dtype=float)
     draws = draws[np.isfinite(draws)]
     if len(draws) < 2 or not np.isfinite(point):
         return (float("nan"), float("nan"))
