@@ -227,3 +227,28 @@ def test_a_year_of_50000_leads_takes_well_under_a_minute():
     start = time.perf_counter()
     estimate(crm, stages=STAGES, bootstrap=200, seed=0)
     assert time.perf_counter() - start < 30
+
+
+def test_a_weekday_pattern_is_detected_and_a_flat_one_is_not():
+    crm = draw(Truth(weeks=26, rates={"paid_search": 300.0}), 9, tables=())
+    flat = estimate(crm, stages=STAGES, bootstrap=0).arrivals["paid_search"].tests["weekday"]
+    monday = crm.leads["created"].dt.day_of_week == 0
+    keep = monday | (np.random.default_rng(1).random(len(crm.leads)) < 0.7)  # Mondays busier by 1/0.7
+    crm.leads = crm.leads[keep]
+    busy = estimate(crm, stages=STAGES, bootstrap=0).arrivals["paid_search"].tests["weekday"]
+    assert not flat.detected
+    assert busy.detected and busy.p_value < 1e-3
+
+
+def test_calls_stand_in_for_first_contact_and_activities_for_the_roster():
+    truth = Truth(rates={"paid_search": 300.0})
+    crm = draw(truth, 3, tables=("activities", "stage_history"))
+    with_times = estimate(crm, stages=STAGES, bootstrap=0)
+    crm.leads["first_contact"] = pd.NaT  # the export has no first-contact column: the first call is it
+    from_calls = estimate(crm, stages=STAGES, bootstrap=0)
+    for name, share in with_times.responses.shares.items():
+        assert from_calls.responses.shares[name].value == pytest.approx(share.value)
+        assert from_calls.responses.shares[name].tables == ("leads", "activities")
+    reps = from_calls.team["reps_per_week"]
+    assert reps.tables == ("activities",)
+    assert reps.value <= truth.reps and reps.high == truth.reps
