@@ -87,13 +87,16 @@ class Delay:
     """Working days from entering a stage to entering the next, among deals that went on.
 
     `quantiles` maps 0.25 / 0.5 / 0.75 / 0.9 to censoring-aware estimates; `triangular` is the
-    maximum-likelihood (low, mode, high), None when too few delays were seen.
+    maximum-likelihood (low, mode, high), None when too few delays were seen, and
+    `triangular_interval` each parameter's 95% bootstrap interval; those of low and high are
+    too narrow (a bootstrap cannot see past the sample's extremes), read them as a floor.
     """
 
     quantiles: dict[float, Estimate]
     triangular: tuple[float, float, float] | None
     n_passed: int
     triangular_note: str
+    triangular_interval: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def median(self) -> Estimate:
@@ -106,6 +109,7 @@ class Delay:
             "triangular": tri,
             "n_passed": self.n_passed,
             "triangular_note": self.triangular_note,
+            "triangular_interval": {k: [_num(a), _num(b)] for k, (a, b) in self.triangular_interval.items()},
         }
 
 

@@ -26,6 +26,7 @@ from funnelsim.calibrate.survival import (
 QUANTILES = (0.25, 0.5, 0.75, 0.9)
 MIN_UNITS = 20  # fewer units than this entering a state: its conversion is not estimated
 MIN_TRIANGULAR = 20  # fewer completed delays than this: no triangular fit
+TRIANGULAR_REPLICATES = 50  # each refit is an optimisation, so fewer replicates than elsewhere
 
 
 class Transition:
@@ -67,24 +68,29 @@ class Transition:
             float(q): Estimate(float(point[j]), *percentile_interval(point[j], draws[:, j]), n_passed, self.tables, how)
             for j, q in enumerate(QUANTILES)
         }
-        fit, note = self.triangular()
-        return Delay(quantiles, fit, n_passed, note)
+        fit, note, spread = self.triangular(min(replicates, TRIANGULAR_REPLICATES), rng)
+        return Delay(quantiles, fit, n_passed, note, spread)
 
-    def triangular(self) -> tuple[tuple[float, float, float] | None, str]:
-        """Fit on units entered long enough before the export that their delay was not cut short."""
+    def triangular(self, replicates: int, rng):
+        """Fit on units entered long enough before the export that their delay was not cut short;
+        each parameter's 95% interval from refits on `replicates` bootstrap samples."""
         top = self.data.quantiles(np.array([0.99]))[0, 0]
         if not np.isfinite(top):
-            return None, "no delay completed"
+            return None, "no delay completed", {}
         old = np.asarray(self.days(self.entered, pd.DatetimeIndex([self.as_of] * len(self))) >= top)
         done = self.time[old & (self.event == PASSED)]
         if len(done) < MIN_TRIANGULAR:
-            return None, f"{len(done)} completed delays entered over {top:.1f} working days before the export"
+            return None, f"{len(done)} completed delays entered over {top:.1f} working days before the export", {}
         fit = fit_triangular(done)
+        refits = [fit_triangular(done[rng.integers(0, len(done), len(done))]) for _ in range(replicates)]
+        refits = np.array([r for r in refits if r is not None]).reshape(-1, 3)
+        spread = {name: percentile_interval(fit[j], refits[:, j]) for j, name in enumerate(("low", "mode", "high"))}
         note = (
             f"maximum likelihood on {len(done)} delays of units entered at least {top:.1f} working days "
-            "(the 99th percentile) before the export, so censoring does not cut the tail"
+            f"(the 99th percentile) before the export, so censoring does not cut the tail; intervals from "
+            f"{len(refits)} bootstrap refits"
         )
-        return fit, note
+        return fit, note, spread
 
 
 def lead_transitions(crm, days) -> list[Transition]:

@@ -85,7 +85,7 @@ def _stages(est: DirectEstimates, stage_names: list[str], out: dict) -> None:
             lo, mode, hi = (_round(v, 3) for v in delay.triangular)
             out[f"sales.stages[{i}].buyer_delay_days"] = (
                 {"dist": "triangular", "low": lo, "mode": mode, "high": hi},
-                f"working days in {stage}, triangular MLE; median {delay.median.describe()}",
+                f"working days in {stage}, triangular MLE ({_spread(delay)}); median {delay.median.describe()}",
             )
 
 
@@ -110,3 +110,8 @@ def _values(est: DirectEstimates, out: dict) -> None:
 def set_arguments(overrides: dict[str, tuple[Any, str]]) -> list[str]:
     """The overrides as `--set PATH=VALUE` texts (values as JSON, which YAML 1.2 reads)."""
     return [f"{path}={json.dumps(value)}" for path, (value, _) in overrides.items()]
+
+
+def _spread(delay) -> str:
+    ci = delay.triangular_interval
+    return ", ".join(f"{k} 95% {ci[k][0]:.3g}-{ci[k][1]:.3g}" for k in ("low", "mode", "high") if k in ci)
