@@ -256,3 +256,14 @@ def test_calls_stand_in_for_first_contact_and_activities_for_the_roster():
     reps = from_calls.team["reps_per_week"]
     assert reps.tables == ("activities",)
     assert reps.value <= truth.reps and reps.high == truth.reps
+
+
+def test_leads_not_yet_tried_are_not_counted_never_worked():
+    """A two-week export with slow first tries: many leads are untried only because they are young."""
+    truth = Truth(weeks=2, rates={"paid_search": 4000.0}, response_mean_hours=48.0)
+    crm = draw(truth, 7, tables=())
+    mql = crm.leads[crm.leads["mql_time"].notna()]
+    naive = mql["first_contact"].isna().mean()
+    never = estimate(crm, stages=STAGES, bootstrap=200, seed=0).responses.shares["never"]
+    assert naive > 1 - truth.tried + 0.05  # counting the untried as never worked overstates it
+    assert never.covers(1 - truth.tried)
