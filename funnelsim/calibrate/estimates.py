@@ -152,17 +152,21 @@ class Responses:
     `shares`: within_1h, 1_24h, over_24h, never (censoring-aware: a lead not yet tried at the
     export counts towards `never` only through the Kaplan-Meier tail). `curve`: relative
     qualification rate per response bucket, placed at the bucket's median response time.
+    `first_hour_rate`: the qualified share of leads first tried within the hour, where the curve
+    is 1: the nearest the export comes to the first stage's conversion once a lead is reached.
     """
 
     shares: dict[str, Estimate]
     median_hours: Estimate
     curve: list[tuple[float, Estimate]] = field(default_factory=list)
+    first_hour_rate: Estimate | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "shares": {k: e.to_dict() for k, e in self.shares.items()},
             "median_hours": self.median_hours.to_dict(),
             "curve": [{"hours": h, **e.to_dict()} for h, e in self.curve],
+            "first_hour_rate": None if self.first_hour_rate is None else self.first_hour_rate.to_dict(),
         }
 
 

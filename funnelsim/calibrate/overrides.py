@@ -62,13 +62,23 @@ def scenario_overrides(est: DirectEstimates, scenario=None) -> dict[str, tuple[A
 
 def _stages(est: DirectEstimates, stage_names: list[str], out: dict) -> None:
     conv = est.conversions
-    first = conv.get("mql->sql") or conv.get("lead->sql")
-    if first is not None and est.stages and est.stages[0] in stage_names:
+    if est.stages and est.stages[0] in stage_names:
+        at = f"sales.stages[{stage_names.index(est.stages[0])}].conversion"
+        first_hour = est.responses.first_hour_rate if est.responses is not None else None
         which = "mql->sql" if "mql->sql" in conv else "lead->sql"
-        out[f"sales.stages[{stage_names.index(est.stages[0])}].conversion"] = (
-            _round(first.value),
-            f"{which} ever (averaged over fit and skill, not at the reference): {first.describe()}",
-        )
+        if first_hour is not None:
+            overall = f"; {which} over all leads {conv[which].describe()}" if which in conv else ""
+            out[at] = (
+                _round(first_hour.value),
+                f"qualified share of leads tried within 1 h (averaged over fit and skill): "
+                f"{first_hour.describe()}{overall}",
+            )
+        elif which in conv:
+            out[at] = (
+                _round(conv[which].value),
+                f"{which} ever, leads never reached included, so a floor (averaged over fit and skill): "
+                f"{conv[which].describe()}",
+            )
     for k, stage in enumerate(est.stages[1:], start=1):
         if stage not in stage_names:
             continue

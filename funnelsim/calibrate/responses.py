@@ -73,8 +73,8 @@ def responses(crm, replicates: int, rng) -> tuple[Responses | None, list[str]]:
         float(med), *percentile_interval(med, med_draws.ravel()), int(tried.sum()), tables,
         "median calendar hours to the first try among leads tried (Kaplan-Meier)",
     )  # fmt: skip
-    curve, too_few = response_curve(crm, hours[tried], at, tried, tables, replicates, rng)
-    return Responses(out, median, curve), too_few
+    curve, first_hour, too_few = response_curve(crm, hours[tried], at, tried, tables, replicates, rng)
+    return Responses(out, median, curve, first_hour), too_few
 
 
 def response_curve(crm, hours, at, tried, tables, replicates, rng):
@@ -96,17 +96,23 @@ def response_curve(crm, hours, at, tried, tables, replicates, rng):
         if b not in keep
     ]
     if 0 not in keep or len(keep) < 2 or not qualified[bucket == 0].any():
-        return [], [*too_few, "too few leads answered within the hour (or none qualified): no response curve"]
+        return [], None, [*too_few, "too few leads answered within the hour (or none qualified): no response curve"]
     onehot = (bucket[:, None] == np.array(keep)[None, :]).astype(float)
     q = qualified.astype(float)
 
     def relative(w: np.ndarray) -> np.ndarray:
+        """The first bucket's rate, then each bucket's relative to it."""
         with np.errstate(invalid="ignore", divide="ignore"):
             rate = ((w * q) @ onehot) / (w @ onehot)
-            return rate / rate[:, :1]
+            return np.column_stack([rate[:, 0], rate[:, 1:] / rate[:, :1]])
 
     point = relative(np.ones((1, len(q))))[0]
     draws = bootstrap(len(q), replicates, rng, relative)
+    first_hour = Estimate(
+        float(point[0]), *percentile_interval(point[0], draws[:, 0]), int(counts[0]), tables,
+        "qualified share of leads first tried within 1 h (where the response curve is 1); bootstrap over leads",
+    )  # fmt: skip
+    point[0], draws[:, 0] = 1.0, 1.0
     curve = []
     for j, b in enumerate(keep):
         where = 0.0 if b == 0 else float(np.median(hours[bucket == b]))
@@ -116,4 +122,4 @@ def response_curve(crm, hours, at, tried, tables, replicates, rng):
             "observational; bootstrap over leads"
         )
         curve.append((where, Estimate(float(point[j]), *percentile_interval(point[j], draws[:, j]), rows, tables, how)))
-    return curve, too_few
+    return curve, first_hour, too_few

@@ -137,6 +137,7 @@ def test_speed_to_lead_shares_and_response_curve():
     assert hours[0] == 0 and 1 < hours[1] < 2 < hours[2] < 24 < hours[3]
     for (_, e), rel in zip(res.curve[1:], curve[1:], strict=True):
         assert e.covers(rel), (e, rel)
+    assert res.first_hour_rate.covers(truth.p_sql * curve[0])
 
 
 def test_partial_weeks_are_left_out_of_the_rate():
@@ -195,7 +196,7 @@ def test_overrides_load_into_the_baseline(big):
     )
     tri = loaded.sales.stages[2].buyer_delay_days
     assert (tri.low, tri.mode, tri.high) == pytest.approx(est.delays["proposal"].triangular, rel=1e-2)
-    assert loaded.sales.stages[0].conversion == pytest.approx(est.conversions["mql->sql"].value, rel=1e-3)
+    assert loaded.sales.stages[0].conversion == pytest.approx(est.responses.first_hour_rate.value, rel=1e-3)
     assert loaded.marketing.channels[2].leads_per_week == scenario.marketing.channels[2].leads_per_week
 
 
