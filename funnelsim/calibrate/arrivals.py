@@ -127,8 +127,8 @@ def team(crm, hours_per_day: float, days_per_week: int, replicates: int, rng) ->
     out: dict[str, Estimate] = {}
     if crm.reps is not None and not crm.reps.empty:
         r = crm.reps
-        s = r["start"].fillna(pd.Timestamp.min).to_numpy()[:, None] if "start" in r else None
-        e = r["end"].fillna(pd.Timestamp.max).to_numpy()[:, None] if "end" in r else None
+        s = _times(r["start"], np.datetime64("1678-01-01", "ns")) if "start" in r else None
+        e = _times(r["end"], np.datetime64("2262-01-01", "ns")) if "end" in r else None
         active = np.ones((len(r), weeks), dtype=bool)
         if s is not None:
             active &= s < (begins + WEEK).to_numpy()[None, :]
@@ -169,3 +169,9 @@ def team(crm, hours_per_day: float, days_per_week: int, replicates: int, rng) ->
     )  # fmt: skip
     too_few.append("activity durations unknown: selling hours per rep not estimated, only activity counts")
     return out, series, too_few
+
+
+def _times(column: pd.Series, missing: np.datetime64) -> np.ndarray:
+    """A column of times as a (n, 1) nanosecond array, `missing` where there is none."""
+    t = column.to_numpy(dtype="datetime64[ns]")
+    return np.where(np.isnat(t), missing, t)[:, None]

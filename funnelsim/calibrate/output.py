@@ -312,9 +312,10 @@ def check_rows(cal: Calibrated) -> list[list[str]]:
 
 
 def parameter_rows(cal: Calibrated) -> list[list[str]]:
-    rows = [["parameter", "method", "value", "95% interval"]]
+    rows = [["parameter", "method", "value", "95% interval", "rows used"]]
     for r in parameter_table(cal).itertuples():
-        rows.append([r.parameter, r.method, _fmt(r.value), f"{_fmt(r.low)} - {_fmt(r.high)}"])
+        used = "-" if r.rows is None or r.rows != r.rows else f"{int(r.rows):,}"
+        rows.append([r.parameter, r.method, _fmt(r.value), f"{_fmt(r.low)} - {_fmt(r.high)}", used])
     return rows
 
 

@@ -45,6 +45,7 @@ class Calibrated:
     comments: dict[FieldPath, str]
     direct: dict[str, Any]
     too_few: list[str]
+    direct_rows: list[dict[str, Any]]
     posterior: Posterior
     observed: dict[str, float]
     check: list[dict[str, Any]]
@@ -186,6 +187,7 @@ def calibrate(
         comments=comments,
         direct=direct.to_dict(),
         too_few=[*direct.too_few, *kept],
+        direct_rows=direct_rows(direct),
         posterior=posterior,
         observed=observed,
         check=check,
@@ -198,24 +200,32 @@ def scenario_from_direct(base_doc: dict, crm: CrmData, direct) -> tuple[dict, di
     """The base scenario with what the data show directly: its window, channels, team, deal
     values, buyer delays and response curve; each value set carries its comment."""
     from funnelsim.scenario.overrides import parse_path
+    from funnelsim.scenario.schema import Scenario
 
     doc = copy.deepcopy(base_doc)
     comments: dict[FieldPath, str] = {}
     doc["name"] = f"{base_doc['name']}_calibrated"
     doc["horizon_weeks"] = round(span_weeks(crm), 2)
-    comments[("horizon_weeks",)] = (
-        f"the export's span: first lead {crm.leads['created'].min():%Y-%m-%d}, export {crm.as_of:%Y-%m-%d}"
-    )
-    channels = direct.channels()
-    if channels:
+    first = crm.leads["created"].min()
+    comments[("horizon_weeks",)] = f"the export's span: first lead {first:%Y-%m-%d}, export {crm.as_of:%Y-%m-%d}"
+    names = sorted(direct.arrivals)
+    if names:  # the export's channels, in its own names; what an export lacks comes from the base
         template = doc["marketing"]["channels"]
+        by_name = {c["name"]: c for c in template}
         cost = float(np.mean([c["cost_per_lead"] for c in template]))
         fit = copy.deepcopy(template[len(template) // 2]["fit"])
-        by_name = {c["name"]: c for c in template}
-        doc["marketing"]["channels"] = [
-            {**copy.deepcopy(by_name.get(name, {"cost_per_lead": cost, "fit": fit})), "name": name} for name in channels
-        ]
-    for text, (value, note) in direct.overrides().items():
+        channels = []
+        for i, name in enumerate(names):
+            known = name in by_name
+            channel = copy.deepcopy(by_name[name]) if known else {"cost_per_lead": cost, "fit": copy.deepcopy(fit)}
+            channels.append({**channel, "name": name})
+            if not known:
+                comments[("marketing", "channels", i, "cost_per_lead")] = (
+                    "not in the export: the mean of the base's channels"
+                )
+                comments[("marketing", "channels", i, "fit")] = "not in the export: a middle channel of the base"
+        doc["marketing"]["channels"] = channels
+    for text, (value, note) in direct.overrides(Scenario.model_validate(doc)).items():
         path = parse_path(text)
         if path is None:
             continue
@@ -223,11 +233,8 @@ def scenario_from_direct(base_doc: dict, crm: CrmData, direct) -> tuple[dict, di
             get_path(doc, path[:-1])
         except (KeyError, IndexError, TypeError):
             continue
-        set_path(doc, path, value)
-        comments[path] = note
-    for i, ch in enumerate(doc["marketing"]["channels"]):
-        if ch["name"] not in {c["name"] for c in base_doc["marketing"]["channels"]}:
-            comments[("marketing", "channels", i, "cost_per_lead")] = "not in the export: the base's mean cost"
+        set_path(doc, path, copy.deepcopy(value))
+        comments[path] = f"direct: {note}"
     return doc, comments
 
 
@@ -346,16 +353,40 @@ def run_backtest(crm: CrmData, fit_crm: CrmData, doc: dict, posterior: Posterior
     return out
 
 
+def direct_rows(est) -> list[dict[str, Any]]:
+    """The direct estimates as table rows: what, value, 95% interval, rows used."""
+    rows = []
+
+    def add(name: str, e, unit: str = "") -> None:
+        rows.append(
+            {"parameter": name, "method": "direct", "value": e.value, "low": e.low, "high": e.high, "rows": e.n}
+            | ({"unit": unit} if unit else {})
+        )
+
+    for channel, arrivals in sorted(est.arrivals.items()):
+        add(f"leads per week, {channel}", arrivals.leads_per_week)
+    for transition, e in est.conversions.items():
+        add(f"conversion {transition} (observed)", e)
+    for stage, delay in est.delays.items():
+        add(f"{stage.replace('_', ' ')}: median working days", delay.median)
+    if est.deal_values is not None:
+        for name, e in est.deal_values.params.get(est.deal_values.chosen, {}).items():
+            add(f"deal value ({est.deal_values.chosen}) {name}", e)
+    for name, e in est.team.items():
+        add(name.replace("_", " "), e)
+    if est.responses is not None:
+        for name, e in est.responses.shares.items():
+            add(f"first contact {name.replace('_', ' ')}", e)
+    return rows
+
+
 def parameter_table(cal: Calibrated) -> pd.DataFrame:
     """Every calibrated value: how it was found, the value, its interval."""
-    rows = []
-    for name, (mid, low, high) in cal.posterior.estimate().items():
-        rows.append({"parameter": name, "method": "simulation", "value": mid, "low": low, "high": high})
-    for name, e in cal.direct.get("estimates", {}).items():
-        rows.append(
-            {"parameter": name, "method": "direct", "value": e.get("value"), "low": e.get("low"), "high": e.get("high")}
-        )
-    return pd.DataFrame(rows)
+    rows = [
+        {"parameter": name, "method": "simulation", "value": mid, "low": low, "high": high, "rows": None}
+        for name, (mid, low, high) in cal.posterior.estimate().items()
+    ]
+    return pd.DataFrame(rows + cal.direct_rows)
 
 
 __all__ = ["Calibrated", "abc_parameters", "calibrate", "format_path"]
