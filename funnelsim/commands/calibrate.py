@@ -60,7 +60,7 @@ def register(sub) -> None:
 
 def cmd_calibrate(args) -> int:
     from funnelsim.calibrate.output import write_outputs
-    from funnelsim.calibrate.reader import load_export
+    from funnelsim.calibrate.reader import read_export
     from funnelsim.calibrate.run import CHECK_RUNS, DEFAULT_GENERATIONS, FORECAST_DRAWS, calibrate
     from funnelsim.experiment.executors import Interrupted, default_workers, make_executor
     from funnelsim.report.progress import progress_bar
@@ -70,7 +70,7 @@ def cmd_calibrate(args) -> int:
     workers, scheduler = where_to_run(args)
     workers = workers or default_workers()
     base = load_scenario(args.base) if args.base else default_scenario()
-    crm = load_export(args.data_dir, args.map)
+    crm = read_export(args.data_dir, args.map)
     out = args.out or Path("runs") / f"calibrate-{args.data_dir.resolve().name}"
     runs = args.budget // DEFAULT_GENERATIONS * DEFAULT_GENERATIONS + CHECK_RUNS
     runs += FORECAST_DRAWS if args.holdout_weeks else 0
