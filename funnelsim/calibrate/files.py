@@ -51,18 +51,27 @@ class RawTable:
 def record_lines(path: Path, ncols: int) -> np.ndarray:
     """First line of each data record the CSV reader kept (blank lines and rows of the wrong
     width are skipped there too). Only called when there is a problem to report."""
+    return _scan(path, ncols)[0]
+
+
+def _scan(path: Path, ncols: int) -> tuple[np.ndarray, list[int]]:
+    """First lines of the records of the right width, and of those of the wrong width."""
+    good: list[int] = []
+    bad: list[int] = []
     with open(path, encoding="utf-8-sig", newline="", errors="replace") as handle:
         reader = csv.reader(handle)
-        out: list[int] = []
         start = 1
         header = True
-        for record in reader:
-            if record and len(record) == ncols and not header:
-                out.append(start)
-            if record:
-                header = False
-            start = reader.line_num + 1
-    return np.asarray(out, dtype=np.int64)
+        try:
+            for record in reader:
+                if record and not header:
+                    (good if len(record) == ncols else bad).append(start)
+                if record:
+                    header = False
+                start = reader.line_num + 1
+        except csv.Error:
+            pass
+    return np.asarray(good, dtype=np.int64), bad
 
 
 def read_table(path: Path, display: str, wanted: list[str], problems: Problems) -> RawTable | None:
@@ -158,16 +167,14 @@ def _read_csv(path: Path, display: str, wanted: list[str], problems: Problems) -
         else:
             problems.whole(display, f"is not a readable CSV file ({str(exc).splitlines()[0][:120]})")
         return None
-    for row in bad_rows[:20]:
-        where = "" if row.number is None else str(row.number)
-        problems.whole(
-            display,
-            f"expected {row.expected_columns} fields, got {row.actual_columns} (a cut or broken line?)",
-            "",
-            where,
-        )
-    if len(bad_rows) > 20:
-        problems.total += len(bad_rows) - 20
+    if bad_rows:
+        lines = _scan(path, len(header))[1]
+        for k, row in enumerate(bad_rows[:20]):
+            where = str(row.number) if row.number is not None else str(lines[k]) if k < len(lines) else ""
+            message = f"expected {row.expected_columns} fields, got {row.actual_columns} (a cut or broken line?)"
+            problems.whole(display, message, "", where)
+        if len(bad_rows) > 20:
+            problems.total += len(bad_rows) - 20
     table = table.rename_columns([names[n] for n in table.column_names])
     frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get, self_destruct=True)
     return RawTable(display, path, "csv", frame, header)

@@ -77,6 +77,7 @@ def _read_files(folder: Path, spec: CrmMap, problems: Problems) -> dict[str, Raw
             raws[name] = None
             continue
         path = folder / table.file
+        problems.ranks.setdefault(table.file, len(problems.ranks))
         if not path.is_file():
             if name in ("leads", "opportunities"):
                 problems.whole(table.file, f"file not found in {folder} (the {name} table is required)")
