@@ -17,12 +17,22 @@ the form you do not want to null.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from funnelsim.calibrate.canonical import ACTIVITY_TYPES, CLOSED_STAGES, REQUIRED_COLUMNS, TABLES
 from funnelsim.scenario.errors import Problem, ScenarioError
@@ -73,7 +83,7 @@ class Amounts(Strict):
 
 
 def _columns_model(table: str) -> type[BaseModel]:
-    fields = {c: (str | None, None) for c in TABLES[table]}
+    fields = {c: (str | None, None) for c in TABLES[table] if c != "outcome"}  # the outcome has its own block
     doc = f"The user's column for each canonical {table} column (null: not in the export)."
     return create_model(f"{table.title().replace('_', '')}Columns", __base__=Strict, __doc__=doc, **fields)
 
@@ -184,6 +194,16 @@ class CrmMap(Strict):
     as_of: datetime | None = None
     """When the export was taken; default: the latest time in the data."""
 
+    @field_validator("stages")
+    @classmethod
+    def _known_stages(cls, value: dict[str, str | None], info: ValidationInfo) -> dict[str, str | None]:
+        known = [*info.data.get("stage_order", DEFAULT_STAGE_ORDER), *CLOSED_STAGES]
+        bad = {k: v for k, v in value.items() if v is not None and v not in known}
+        if bad:
+            listing = ", ".join(f"{k!r}: {v!r}" for k, v in bad.items())
+            raise ValueError(f"each stage must map onto one of {', '.join(known)} (got {listing})")
+        return value
+
     @field_validator("as_of")
     @classmethod
     def _naive(cls, value: datetime | None) -> datetime | None:
@@ -193,13 +213,14 @@ class CrmMap(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> CrmMap:
-        known = set(self.stage_order) | set(CLOSED_STAGES)
-        bad = {k: v for k, v in self.stage_names().items() if v not in known}
+        known = [*self.stage_order, *CLOSED_STAGES]
         entered = self.tables.opportunities.stage_entered_columns
-        bad |= {k: v for k, v in entered.items() if v is not None and v not in known}
+        bad = {k: v for k, v in entered.items() if v is not None and v not in known}
         if bad:
             listing = ", ".join(f"{k!r}: {v!r}" for k, v in bad.items())
-            raise ValueError(f"stages must map onto {', '.join(sorted(known))} (got {listing})")
+            raise ValueError(
+                f"tables.opportunities.stage_entered_columns must map onto {', '.join(known)} (got {listing})"
+            )
         for name in TABLES:
             table = getattr(self.tables, name)
             if table is None:
@@ -231,7 +252,15 @@ def load_map(spec: str | os.PathLike[str]) -> CrmMap:
     try:
         return CrmMap.model_validate(source.data)
     except ValidationError as exc:
-        raise MapError(problems_from(exc.errors(include_url=False), source, CrmMap)) from None
+        found = problems_from(exc.errors(include_url=False), source, CrmMap)
+    files: dict[str, int] = {}
+    for p in found:
+        files.setdefault(p.file, len(files))
+    found = [replace(p, message=p.message.replace(_SCENARIO_KEYS, "")) for p in found]
+    raise MapError(sorted(found, key=lambda p: (files[p.file], p.line or 0)))
+
+
+_SCENARIO_KEYS = ", variants, assumptions"  # keys problems_from lists for scenario files, not maps
 
 
 def _resolve(path: Path, display: str, chain: tuple[Path, ...]) -> Source:

@@ -120,7 +120,7 @@ class _Reader:
 
     def _user(self, name: str, column: str) -> str | None:
         """The user's column for a canonical one, if mapped and present in the file."""
-        user = getattr(getattr(self.spec.tables, name).columns, column)
+        user = getattr(getattr(self.spec.tables, name).columns, column, None)
         raw = self.raws[name]
         return user if user is not None and raw is not None and user in raw.columns else None
 
