@@ -128,10 +128,10 @@ def _read_csv(path: Path, display: str, wanted: list[str], problems: Problems) -
         return None
     text = head.decode("utf-8-sig", errors="replace")
     try:
-        header = next(csv.reader(io.StringIO(text)))
-    except (csv.Error, StopIteration):
-        header = []
-    header = [h.strip() for h in header]
+        raw_names = next((r for r in csv.reader(io.StringIO(text)) if r), [])
+    except csv.Error:
+        raw_names = []
+    header = [h.strip() for h in raw_names]
     if "\ufffd" in ",".join(header):
         problems.whole(display, f"file {_encoding_problem(path)}")
         return None
@@ -146,7 +146,6 @@ def _read_csv(path: Path, display: str, wanted: list[str], problems: Problems) -
         bad_rows.append(row)
         return "skip"
 
-    raw_names = next(csv.reader(io.StringIO(text)))
     names = {r: r.strip() for r in raw_names}
     try:
         table = pacsv.read_csv(

@@ -36,12 +36,17 @@ def read_export(data_dir: str | os.PathLike[str], crm_map: CrmMap | str | os.Pat
         raise problems.error()
     raws = _read_files(folder, spec, problems)
     reader = _Reader(spec, raws, problems)
-    leads = reader.leads()
-    opps = reader.opportunities(leads)
-    history = reader.stage_history(opps)
-    opps = reader.closed_stage(opps, history)
-    activities = reader.activities()
-    reps = reader.reps()
+    try:
+        leads = reader.leads()
+        opps = reader.opportunities(leads)
+        history = reader.stage_history(opps)
+        opps = reader.closed_stage(opps, history)
+        activities = reader.activities()
+        reps = reader.reps()
+    except (KeyError, ValueError, TypeError):
+        if problems:  # a later step tripped over what is already reported (a missing column, say)
+            raise problems.error() from None
+        raise
     problems.check()
     crm = CrmData(
         leads=leads,
@@ -185,7 +190,7 @@ class _Reader:
         if stage is not None:
             parsed["stage"] = stage.reset_index(drop=True)
         closed = (outcome != "open").to_numpy()
-        if "close_time" in parsed:
+        if "close_time" in parsed and "created" in parsed:
             close = parsed["close_time"].where(closed)
             created = parsed["created"]
             early = (close < created.dt.floor("D")).to_numpy()
