@@ -42,7 +42,10 @@ def unique(raw: RawTable, column: str, values: pd.Series, problems: Problems) ->
     first = pd.Series(np.arange(len(values)), index=values.to_numpy(dtype=object))
     first = first[~values.duplicated(keep="first").to_numpy()]
     lines = dict(zip(first.index, raw.where(first.to_numpy()), strict=True))
-    problems.cells(raw, dup.to_numpy(), column, lambda v: f"duplicate id {got(v)} (first on line {lines.get(v)})")
+    on = "on line " if raw.kind == "csv" else "at "
+    problems.cells(
+        raw, dup.to_numpy(), column, lambda v: f"expected each id once (got {got(v)}, first {on}{lines.get(v)})"
+    )
 
 
 def times(raw: RawTable, column: str, formats: list[str], problems: Problems, need: bool = False) -> pd.Series:

@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -38,7 +38,7 @@ from funnelsim.calibrate.canonical import ACTIVITY_TYPES, CLOSED_STAGES, REQUIRE
 from funnelsim.scenario.errors import Problem, ScenarioError
 from funnelsim.scenario.merge import merge, normalise
 from funnelsim.scenario.messages import problems_from, show
-from funnelsim.scenario.yamlsource import Source, read_yaml_file
+from funnelsim.scenario.yamlsource import Loc, Source, read_yaml_file
 
 __all__ = ["PRESETS", "CrmMap", "MapError", "load_map"]
 
@@ -140,6 +140,19 @@ class Table(Strict):
     optional_columns: list[str] = []
     """Canonical columns whose user column may be absent from the file (custom fields)."""
 
+    table: ClassVar[str]
+
+    @model_validator(mode="after")
+    def _required(self) -> Table:
+        cols = self.columns  # type: ignore[attr-defined]
+        missing = [c for c in REQUIRED_COLUMNS[self.table] if c != "outcome" and getattr(cols, c) is None]
+        if missing:
+            raise ValueError(f"columns must name the user's column for {', '.join(missing)}")
+        unknown = [c for c in self.optional_columns if c not in TABLES[self.table]]
+        if unknown:
+            raise ValueError(f"optional_columns: {', '.join(unknown)} are not columns of {self.table}")
+        return self
+
     @field_validator("file")
     @classmethod
     def _suffix(cls, value: str) -> str:
@@ -149,10 +162,12 @@ class Table(Strict):
 
 
 class LeadsTable(Table):
+    table = "leads"
     columns: LeadsColumns  # type: ignore[valid-type]
 
 
 class OpportunitiesTable(Table):
+    table = "opportunities"
     columns: OpportunitiesColumns  # type: ignore[valid-type]
     outcome: Outcome
     stage_entered_columns: dict[str, str | None] = {}
@@ -160,16 +175,19 @@ class OpportunitiesTable(Table):
 
 
 class StageHistoryTable(Table):
+    table = "stage_history"
     columns: StageHistoryColumns  # type: ignore[valid-type]
 
 
 class ActivitiesTable(Table):
+    table = "activities"
     columns: ActivitiesColumns  # type: ignore[valid-type]
     types: dict[str, Literal[ACTIVITY_TYPES] | None] = {}  # type: ignore[valid-type]
     """The user's activity type values -> call, email, meeting, demo or other."""
 
 
 class RepsTable(Table):
+    table = "reps"
     columns: RepsColumns  # type: ignore[valid-type]
 
 
@@ -221,17 +239,6 @@ class CrmMap(Strict):
             raise ValueError(
                 f"tables.opportunities.stage_entered_columns must map onto {', '.join(known)} (got {listing})"
             )
-        for name in TABLES:
-            table = getattr(self.tables, name)
-            if table is None:
-                continue
-            cols = table.columns
-            missing = [c for c in REQUIRED_COLUMNS[name] if c != "outcome" and getattr(cols, c) is None]
-            if missing:
-                raise ValueError(f"tables.{name}.columns must name the column for {', '.join(missing)}")
-            unknown = [c for c in table.optional_columns if c not in TABLES[name]]
-            if unknown:
-                raise ValueError(f"tables.{name}.optional_columns: {', '.join(unknown)} not columns of {name}")
         if self.tables.opportunities.outcome.from_stage and self.tables.opportunities.columns.stage is None:
             raise ValueError("outcome from_stage needs tables.opportunities.columns.stage")
         return self
@@ -249,6 +256,7 @@ def load_map(spec: str | os.PathLike[str]) -> CrmMap:
     text = os.fspath(spec)
     path, display = (preset_path(text), f"<preset {text}>") if text in PRESETS else (Path(text), text)
     source = _resolve(path, display, ())
+    source.locs[()] = Loc(display, 1)  # whole-map problems belong to the map the user gave
     try:
         return CrmMap.model_validate(source.data)
     except ValidationError as exc:
@@ -267,7 +275,8 @@ def _resolve(path: Path, display: str, chain: tuple[Path, ...]) -> Source:
     try:
         source = read_yaml_file(path, display)
     except ScenarioError as exc:
-        raise MapError(exc.problems) from None
+        empty = "expected a map with at least 'tables' (or 'extends: salesforce')"
+        raise MapError([_for_maps(p, empty) for p in exc.problems]) from None
     if "extends" not in source.data:
         return _normalised(source)
     target = source.data["extends"]
@@ -297,6 +306,13 @@ def _resolve(path: Path, display: str, chain: tuple[Path, ...]) -> Source:
         return merge(base, source)
     except ScenarioError as exc:
         raise MapError(exc.problems) from None
+
+
+def _for_maps(problem: Problem, empty: str) -> Problem:
+    """read_yaml_file speaks of scenarios where a file is empty or not a mapping."""
+    if problem.message.startswith("file is empty"):
+        return replace(problem, message=f"file is empty; {empty}")
+    return replace(problem, message=problem.message.replace("(like 'marketing: ...')", "(like 'tables: ...')"))
 
 
 def _normalised(source: Source) -> Source:

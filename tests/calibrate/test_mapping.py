@@ -130,3 +130,18 @@ def test_dayfirst_swaps_day_and_month():
     from funnelsim.calibrate.mapping import Dates
 
     assert Dates(formats=["iso", "%m/%d/%Y %H:%M"], dayfirst=True).parse_formats() == ["iso", "%d/%m/%Y %H:%M"]
+
+
+def test_an_empty_map_file_says_what_a_map_holds(tmp_path):
+    path = tmp_path / "map.yaml"
+    path.write_text("")
+    assert refused(path) == [f"{path}: file is empty; expected a map with at least 'tables' (or 'extends: salesforce')"]
+    path.write_text("- a\n")
+    assert "(like 'tables: ...')" in refused(path)[0]
+
+
+def test_a_map_without_the_required_columns(tmp_path):
+    path = tmp_path / "map.yaml"
+    path.write_text("extends: salesforce\ntables:\n  leads:\n    columns: {created: null}\n")
+    (line,) = refused(path)
+    assert line == f"{path}:3: tables.leads: columns must name the user's column for created"

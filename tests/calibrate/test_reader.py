@@ -96,7 +96,7 @@ def test_a_duplicate_id_says_where_the_first_is(tmp_path):
     folder = export(tmp_path)
     table = rows(folder / "Opportunity.csv")
     save(folder / "Opportunity.csv", [*table, table[2]])
-    assert "Opportunity.csv:7: Id: duplicate id 'O2' (first on line 3)" in refused(folder)
+    assert "Opportunity.csv:7: Id: expected each id once (got 'O2', first on line 3)" in refused(folder)
 
 
 def test_a_lead_converted_to_an_opportunity_not_in_the_export(tmp_path):
