@@ -58,7 +58,7 @@ def _scan(path: Path, ncols: int) -> tuple[np.ndarray, list[int]]:
     """First lines of the records of the right width, and of those of the wrong width."""
     good: list[int] = []
     bad: list[int] = []
-    with open(path, encoding="utf-8-sig", newline="", errors="replace") as handle:
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:  # universal newlines, as pyarrow
         reader = csv.reader(handle)
         start = 1
         header = True
@@ -128,7 +128,7 @@ def _read_csv(path: Path, display: str, wanted: list[str], problems: Problems) -
         return None
     text = head.decode("utf-8-sig", errors="replace")
     try:
-        raw_names = next((r for r in csv.reader(io.StringIO(text)) if r), [])
+        raw_names = next((r for r in csv.reader(io.StringIO(text, newline=None)) if r), [])
     except csv.Error:
         raw_names = []
     header = [h.strip() for h in raw_names]
@@ -160,7 +160,7 @@ def _read_csv(path: Path, display: str, wanted: list[str], problems: Problems) -
                 null_values=[""],
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+    except pa.ArrowException as exc:
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
             problems.whole(display, f"file {_encoding_problem(path)}")
         else:
@@ -174,7 +174,7 @@ def _read_csv(path: Path, display: str, wanted: list[str], problems: Problems) -
             problems.whole(display, message, "", where)
         if len(bad_rows) > 20:
             problems.total += len(bad_rows) - 20
-    table = table.rename_columns([names[n] for n in table.column_names])
+    table = table.rename_columns([names.get(n, n.strip()) for n in table.column_names])
     frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get, self_destruct=True)
     return RawTable(display, path, "csv", frame, header)
 
