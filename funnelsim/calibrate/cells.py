@@ -121,7 +121,7 @@ def named(
 
     def say(v: object) -> str:
         listing = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
-        return f"expected a {what} listed under '{key}:' in the map ({listing}) (got {got(v)}){suggest(v, known)}"
+        return f"expected {what} listed under '{key}:' in the map ({listing}) (got {got(v)}){suggest(v, known)}"
 
     problems.cells(raw, unknown, column, say)
     if need:

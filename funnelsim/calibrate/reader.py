@@ -184,7 +184,7 @@ class _Reader:
             parsed["amount"] = cells.amounts(raw, user, self.spec.amounts, self.problems)
         stage = None
         if (user := self._user("opportunities", "stage")) is not None:
-            stage = cells.named(raw, user, self.stages, "stage", "stages", self.problems, need=False)
+            stage = cells.named(raw, user, self.stages, "a stage", "stages", self.problems, need=False)
         outcome = self._outcome(raw, table.outcome, stage, n)
         parsed["outcome"] = outcome
         if stage is not None:
@@ -216,7 +216,7 @@ class _Reader:
             if spec.column not in raw.columns:
                 return pd.Series("open", index=range(n), dtype="string")
             values = {k: v for k, v in spec.values.items() if v is not None}
-            out = cells.named(raw, spec.column, values, "outcome", "outcome.values", self.problems).reset_index(
+            out = cells.named(raw, spec.column, values, "an outcome", "outcome.values", self.problems).reset_index(
                 drop=True
             )
         else:
@@ -228,7 +228,10 @@ class _Reader:
             said = stage.where(stage.isin(CLOSED_STAGES)).reset_index(drop=True)
             clash = (said.notna() & (said != out)).fillna(False).to_numpy()
             user = self._user("opportunities", "stage")
-            self.problems.cells(raw, clash, user, lambda v: f"stage {got(v)} disagrees with the deal's outcome columns")
+            told = ", ".join(c for c in (spec.closed, spec.won, spec.column) if c is not None)
+            self.problems.cells(
+                raw, clash, user, lambda v: f"expected a stage that agrees with the deal's {told} (got {got(v)})"
+            )
         return out
 
     def _link(self, raw: RawTable, parsed: dict[str, pd.Series], leads: pd.DataFrame) -> None:
@@ -259,7 +262,7 @@ class _Reader:
             parsed = self._columns("stage_history", need=("opp_id", "entered"))
             user = self._user("stage_history", "stage")
             if user is not None:
-                parsed["stage"] = cells.named(raw, user, self.stages, "stage", "stages", self.problems)
+                parsed["stage"] = cells.named(raw, user, self.stages, "a stage", "stages", self.problems)
             if "opp_id" in parsed:
                 unknown = (parsed["opp_id"].notna() & ~parsed["opp_id"].isin(opps["opp_id"])).to_numpy()
                 file = self.raws["opportunities"].file if self.raws["opportunities"] is not None else "?"
@@ -301,7 +304,7 @@ class _Reader:
         parsed = self._columns("activities", need=("rep_id", "time"))
         if (user := self._user("activities", "type")) is not None:
             types = {k: v for k, v in self.spec.tables.activities.types.items() if v is not None}
-            parsed["type"] = cells.named(raw, user, types, "type", "tables.activities.types", self.problems)
+            parsed["type"] = cells.named(raw, user, types, "a type", "tables.activities.types", self.problems)
         return self._frame("activities", parsed, len(raw))
 
     def reps(self) -> pd.DataFrame | None:

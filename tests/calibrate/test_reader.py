@@ -314,3 +314,31 @@ def test_as_of_from_the_map(tmp_path):
     spec = tmp_path / "map.yaml"
     spec.write_text("extends: salesforce\nas_of: 2026-03-01T12:00:00+01:00\n")
     assert read_export(folder, spec).as_of == pd.Timestamp("2026-03-01 11:00")
+
+
+def test_an_outcome_column_with_its_own_values(tmp_path):
+    folder = export(tmp_path)
+    table = rows(folder / "Opportunity.csv")
+    closed, won = table[0].index("IsClosed"), table[0].index("IsWon")
+    result = {("true", "true"): "Won", ("true", "false"): "Lost", ("false", "false"): "Open"}
+    table = [[*r, "Result" if i == 0 else result[(r[closed], r[won])]] for i, r in enumerate(table)]
+    save(folder / "Opportunity.csv", table)
+    spec = tmp_path / "map.yaml"
+    spec.write_text(
+        "extends: salesforce\ntables:\n  opportunities:\n    outcome:\n      closed: null\n      won: null\n"
+        "      column: Result\n      values: {Won: won, Lost: lost, Open: open}\n"
+    )
+    pd.testing.assert_frame_equal(read_export(folder, spec).opportunities, sample().opportunities)
+    set_cell(folder / "Opportunity.csv", "O3", "Result", "Wonn")
+    with pytest.raises(CrmDataError) as info:
+        read_export(folder, spec)
+    assert "Opportunity.csv:4: Result: expected an outcome listed under 'outcome.values:'" in str(info.value)
+    assert "(got 'Wonn') (did you mean 'Won'?)" in str(info.value)
+
+
+def test_a_stage_that_contradicts_the_outcome_flags(tmp_path):
+    folder = export(tmp_path)
+    set_cell(folder / "Opportunity.csv", "O3", "StageName", "Closed Won")
+    assert (
+        "Opportunity.csv:4: StageName: expected a stage that agrees with the deal's IsClosed, IsWon (got 'Closed Won')"
+    ) in refused(folder)
