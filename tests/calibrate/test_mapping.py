@@ -145,3 +145,13 @@ def test_a_map_without_the_required_columns(tmp_path):
     path.write_text("extends: salesforce\ntables:\n  leads:\n    columns: {created: null}\n")
     (line,) = refused(path)
     assert line == f"{path}:3: tables.leads: columns must name the user's column for created"
+
+
+def test_reading_a_map_imports_no_pandas():
+    import subprocess
+    import sys
+
+    code = "import sys; from funnelsim.calibrate.mapping import load_map; load_map('salesforce'); "
+    code += "print(sorted(m for m in ('pandas', 'pyarrow') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
