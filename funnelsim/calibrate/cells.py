@@ -67,7 +67,9 @@ def times(raw: RawTable, column: str, formats: list[str], problems: Problems, ne
         if fmt == ISO:
             parsed = pd.to_datetime(sub, format="ISO8601", utc=True, errors="coerce").dt.tz_convert(None)
         else:
-            parsed = pd.to_datetime(sub, format=fmt, errors="coerce")
+            parsed = pd.to_datetime(sub, format=fmt, errors="coerce", utc="%z" in fmt or "%Z" in fmt)
+            if getattr(parsed.dt, "tz", None) is not None:
+                parsed = parsed.dt.tz_convert(None)
         ok = (parsed.notna() & (parsed > _LOW) & (parsed < _HIGH)).to_numpy()
         where = np.flatnonzero(left)[ok]
         out.iloc[where] = parsed[ok].astype("datetime64[ns]").to_numpy()

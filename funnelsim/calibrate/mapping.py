@@ -63,6 +63,21 @@ class Dates(Strict):
     dayfirst: bool = False
     """Swap day and month in every strptime format (%m/%d/%Y reads 05/01/2026 as 5 January)."""
 
+    @field_validator("formats")
+    @classmethod
+    def _usable(cls, value: list[str]) -> list[str]:
+        sample = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+        for fmt in value:
+            if fmt == ISO:
+                continue
+            try:
+                ok = "%" in fmt and datetime.strptime(sample.strftime(fmt), fmt) is not None
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(f"{fmt!r} is not a strptime format like '%m/%d/%Y %H:%M' (or 'iso')")
+        return value
+
     def parse_formats(self) -> list[str]:
         if not self.dayfirst:
             return list(self.formats)

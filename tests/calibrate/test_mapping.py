@@ -155,3 +155,11 @@ def test_reading_a_map_imports_no_pandas():
     code += "print(sorted(m for m in ('pandas', 'pyarrow') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_date_format_that_strptime_cannot_use(tmp_path):
+    path = tmp_path / "map.yaml"
+    path.write_text("extends: salesforce\ndates:\n  formats: [iso, 'DD/MM/YYYY']\n")
+    assert refused(path) == [
+        f"{path}:3: dates.formats: 'DD/MM/YYYY' is not a strptime format like '%m/%d/%Y %H:%M' (or 'iso')"
+    ]

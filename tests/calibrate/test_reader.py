@@ -342,3 +342,11 @@ def test_a_stage_that_contradicts_the_outcome_flags(tmp_path):
     assert (
         "Opportunity.csv:4: StageName: expected a stage that agrees with the deal's IsClosed, IsWon (got 'Closed Won')"
     ) in refused(folder)
+
+
+def test_a_format_with_an_offset_is_read_as_utc(tmp_path):
+    folder = export(tmp_path)
+    set_cell(folder / "Lead.csv", "L1", "CreatedDate", "05.01.2026 10:30 +0100")
+    spec = tmp_path / "map.yaml"
+    spec.write_text("extends: salesforce\ndates:\n  formats: [iso, '%d.%m.%Y %H:%M %z', '%Y-%m-%d']\n")
+    assert read_export(folder, spec).leads["created"].iloc[0] == pd.Timestamp("2026-01-05 09:30")
