@@ -94,7 +94,7 @@ def _not_text(head: bytes) -> str | None:
     return None
 
 
-def _encoding_problem(path: Path) -> str:
+def _encoding_problem(path: Path, display: str, problems: Problems) -> None:
     raw = path.read_bytes()
     try:
         raw.decode("utf-8-sig")
@@ -106,8 +106,9 @@ def _encoding_problem(path: Path) -> str:
             guess = "; it looks like Windows-1252 / Latin-1: save it as UTF-8"
         except UnicodeDecodeError:
             pass
-        return f"line {line}: is not UTF-8 text (byte 0x{raw[exc.start]:02x}){guess}"
-    return "could not be read as UTF-8 CSV"
+        problems.whole(display, f"file is not UTF-8 text (byte 0x{raw[exc.start]:02x}){guess}", where=str(line))
+        return
+    problems.whole(display, "file could not be read as UTF-8 CSV")
 
 
 def _read_csv(path: Path, display: str, wanted: list[str], problems: Problems) -> RawTable | None:
@@ -133,7 +134,7 @@ def _read_csv(path: Path, display: str, wanted: list[str], problems: Problems) -
         raw_names = []
     header = [h.strip() for h in raw_names]
     if "\ufffd" in ",".join(header):
-        problems.whole(display, f"file {_encoding_problem(path)}")
+        _encoding_problem(path, display, problems)
         return None
     twice = sorted({h for h in header if header.count(h) > 1 and h in wanted})
     if twice:
@@ -162,7 +163,7 @@ def _read_csv(path: Path, display: str, wanted: list[str], problems: Problems) -
         )
     except pa.ArrowException as exc:
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
-            problems.whole(display, f"file {_encoding_problem(path)}")
+            _encoding_problem(path, display, problems)
         else:
             problems.whole(display, f"is not a readable CSV file ({str(exc).splitlines()[0][:120]})")
         return None

@@ -237,7 +237,7 @@ def test_a_file_in_windows_1252_says_so_with_its_line(tmp_path):
     set_cell(path, "L4", "LeadSource", "Salon Hôtel")
     path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
     message = refused(folder)
-    assert message.startswith("Lead.csv: file line 5: is not UTF-8 text (byte 0xf4); it looks like Windows-1252")
+    assert message.startswith("Lead.csv:5: file is not UTF-8 text (byte 0xf4); it looks like Windows-1252")
 
 
 def test_a_utf8_bom_is_read(tmp_path):
