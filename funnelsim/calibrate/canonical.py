@@ -33,8 +33,10 @@ reps
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported on first use, so reading a map stays cheap
+    import pandas as pd
 
 OUTCOMES = ("won", "lost", "open")
 ACTIVITY_TYPES = ("call", "email", "meeting", "demo", "other")
@@ -93,6 +95,8 @@ class CrmData:
 
 def empty(name: str) -> pd.DataFrame:
     """An empty canonical table with the right dtypes."""
+    import pandas as pd
+
     return pd.DataFrame({c: pd.Series(dtype=dtype(c)) for c in TABLES[name]})
 
 
