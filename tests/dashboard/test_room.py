@@ -29,9 +29,23 @@ def live_models(expected: int) -> int:
         time.sleep(0.05)
 
 
+def settled() -> int:
+    """Models alive once earlier tests' models are collected: the count unchanged for 0.3 s."""
+    deadline, last, since = time.monotonic() + 10, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        gc.collect()
+        n = len(LIVE_MODELS)
+        if n != last:
+            last, since = n, time.monotonic()
+        elif time.monotonic() - since > 0.3:
+            break
+        time.sleep(0.05)
+    return last
+
+
 def test_leaving_closes_the_session_and_releases_its_models():
     room = Room()
-    before = live_models(len(LIVE_MODELS))
+    before = settled()
     seat = room.take_seat()
     seat.attach(session())
     seat.session.step(3)
