@@ -165,6 +165,8 @@ def Dashboard(path: str | None = None, seat: Seat | None = None):
     reloads, set_reloads = solara.use_state(0)
     session, error = solara.use_memo(lambda: open_session(chosen), [chosen, reloads])
     solara.use_effect(lambda: seat.attach(session) if seat is not None else None, [session])
+    # a page with the file's problems is a first page too (the workbench says so once drawn)
+    solara.use_effect(lambda: seat.arrived() if seat is not None and error is not None else None, [error])
     solara.Style(CSS)
     solara.Title("funnelsim workshop")
 
@@ -180,11 +182,11 @@ def Dashboard(path: str | None = None, seat: Seat | None = None):
                 ErrorPanel(f"{Path(chosen).name} cannot be loaded", error)
                 solara.HTML(tag="p", unsafe_innerHTML="Fix the file, then press <b>Reload the file</b>.")
         return
-    Workbench(session, chosen, set_chosen, reload).key(f"{chosen}:{reloads}")
+    Workbench(session, chosen, set_chosen, reload, seat=seat).key(f"{chosen}:{reloads}")
 
 
 @solara.component
-def Workbench(session: Session, path: str | None = None, on_path=None, on_reload=None):
+def Workbench(session: Session, path: str | None = None, on_path=None, on_reload=None, seat: Seat | None = None):
     """Controls on the left, the room's figures on the right; owns the play loop."""
     counter = solara.use_memo(lambda: itertools.count(1), [])
     version = solara.use_reactive(0)
@@ -230,7 +232,8 @@ def Workbench(session: Session, path: str | None = None, on_path=None, on_reload
                     playing.set(False)
                     redraw()
                     return
-                redraw()
+                if seat is None or not seat.making_room():  # else this frame is skipped: see room.ARRIVAL_SECONDS
+                    redraw()
                 time.sleep(max(0.0, FRAME_SECONDS - (time.perf_counter() - start)))
         except Exception as err:  # the room sees a message; the log keeps the traceback
             if session.closed:
@@ -293,6 +296,7 @@ def Workbench(session: Session, path: str | None = None, on_path=None, on_reload
 
     # what was last drawn: while a replay runs, figures, numbers and clock all keep showing it
     snaps, images = solara.use_memo(session.frame, [version.value])
+    solara.use_effect(lambda: seat.arrived() if seat is not None else None, [])
     if session.closed:  # the tab is going away: nothing left to draw
         return
     if not snaps:  # the worker was lost before anything was drawn

@@ -1,8 +1,9 @@
 """The dashboard server's entry point: Solara's own `solara run`, plus the room's status route.
 
 `python -m funnelsim.dashboard.serve [solara run arguments]`. Solara serves the page as it always
-does; this adds `GET /_funnelsim/status` (the room's status as JSON) to its Starlette app before
-uvicorn starts, in the same process.
+does; this adds `GET /_funnelsim/status` (the room's status as JSON) and a middleware that tells the
+room when a browser asks for the page (`ExpectArrivals`) to its Starlette app before uvicorn
+starts, in the same process.
 """
 
 from __future__ import annotations
@@ -28,6 +29,29 @@ def add_status_route() -> None:
     solara_app.app.router.routes.insert(0, Route(STATUS_PATH, endpoint=status, methods=["GET"]))
 
 
+class ExpectArrivals:
+    """ASGI middleware: a browser's request for a page (a GET accepting HTML) tells the room a tab
+    is on its way, so the tabs at play hold their frames until it is shown (`room.ARRIVAL_SECONDS`)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope.get("method") == "GET":
+            accept = dict(scope.get("headers") or []).get(b"accept", b"")
+            if b"text/html" in accept:
+                from funnelsim.dashboard.room import ROOM
+
+                ROOM.expect()
+        await self.app(scope, receive, send)
+
+
+def add_arrivals() -> None:
+    import solara.server.starlette as solara_app
+
+    solara_app.app.add_middleware(ExpectArrivals)
+
+
 def main(argv: list[str] | None = None) -> None:
     import os
 
@@ -36,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     # Solara registers its app when its server module is first imported, which is now
     os.environ.setdefault("SOLARA_APP", APP)
     add_status_route()
+    add_arrivals()
     from funnelsim.dashboard import workers
 
     pool = workers.pool()  # before uvicorn's threads: the workers start from a quiet process

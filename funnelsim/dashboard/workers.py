@@ -6,7 +6,10 @@ their snapshots and draws the figures (measured: drawing the six figures takes s
 long as stepping a week). Only the snapshots (a few arrays per strategy) and the SVG come back.
 
 A session stays on the worker it was given (the least loaded when it was built). Calls to one
-worker are taken one at a time; calls to different workers run at once. A worker that dies takes
+worker are taken one at a time; calls to different workers run at once. A new tab's build (which
+also draws its first frame) and a closing tab's release go ahead of the calls of tabs already
+playing, so a newcomer sees its page in about the time an idle server takes even when the room
+is busy. A worker that dies takes
 its sessions' models with it: their next call raises `WorkerLost`, the page says so and offers a
 restart, which builds the models again on a live worker (the pool replaces the dead one).
 """
@@ -53,7 +56,7 @@ def serve(conn) -> None:
             if op == "build":
                 strategies, seed = args
                 workshop = workshops[key] = Workshop(strategies, seed=seed)
-                reply: Any = {"days_per_week": workshop.days_per_week}
+                reply: Any = {"days_per_week": workshop.days_per_week, "frame": workshop.frame()}
             elif op == "close":
                 if workshops.pop(key, None) is not None:
                     released = False  # a model is a web of cycles: collect it when the worker is quiet
@@ -77,6 +80,44 @@ def serve(conn) -> None:
 
 
 # -- in the web server -----------------------------------------------------------------------------
+class Gate:
+    """One call at a time, and urgent callers before the others.
+
+    A plain lock hands itself to whichever waiting thread the scheduler wakes, so a new tab's build
+    could wait behind several rounds of the playing tabs' steps and frames. Here a caller marked
+    urgent is let in as soon as the call under way ends; the others wait while any urgent one does.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition(threading.Lock())
+        self._held = False
+        self._urgent = 0
+
+    @contextlib.contextmanager
+    def hold(self, urgent: bool = False):
+        with self._cond:
+            if urgent:
+                self._urgent += 1
+                try:
+                    while self._held:
+                        self._cond.wait()
+                finally:
+                    self._urgent -= 1
+            else:
+                while self._held or self._urgent:
+                    self._cond.wait()
+            self._held = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._held = False
+                self._cond.notify_all()
+
+
+URGENT = frozenset({"build", "close"})  # a tab arriving or leaving: ahead of the tabs at play
+
+
 class Worker:
     """One worker process and the pipe to it."""
 
@@ -86,7 +127,7 @@ class Worker:
         self.process = context.Process(target=serve, args=(child,), name=f"funnelsim-worker-{number}", daemon=True)
         self.process.start()
         child.close()
-        self.lock = threading.Lock()
+        self.gate = Gate()
         self.sessions = 0
         self.models = 0  # as the worker last said
         self.busy = 0  # calls under way
@@ -96,7 +137,7 @@ class Worker:
         return self.process.is_alive()
 
     def call(self, op: str, key: int, *args):
-        with self.lock:
+        with self.gate.hold(urgent=op in URGENT):
             self.busy += 1
             try:
                 self.conn.send((op, key, args))
@@ -174,6 +215,7 @@ class RemoteWorkshop:
             raise
         self.days_per_week = reply["days_per_week"]
         self._state = state
+        self._frame = (state["day"], reply["frame"])  # drawn with the build: the page needs no second call
 
     @property
     def day(self) -> int:

@@ -105,3 +105,47 @@ def test_the_room_reads_its_limits_from_the_environment(name):
     }
     assert getattr(Room.from_env(env), name) == {"max_sessions": 12, "idle_timeout": 90.0, "grace": 4.0}[name]
     assert Room.from_env({"FUNNELSIM_DASHBOARD_IDLE_TIMEOUT": "0"}).idle_timeout is None
+
+
+def test_a_tab_arriving_holds_the_others_frames_until_its_page_is_shown():
+    room = Room()
+    playing = room.take_seat()
+    playing.arrived()
+    assert not playing.making_room()
+    room.expect()  # a browser asked for the page: no kernel, no seat yet
+    assert playing.making_room() and room.status()["arriving"]
+    newcomer = room.take_seat()
+    assert playing.making_room() and not newcomer.making_room()  # the newcomer draws its own page
+    newcomer.arrived()
+    assert not playing.making_room() and not room.status()["arriving"]
+
+
+def test_a_page_that_never_comes_holds_the_room_only_briefly():
+    from funnelsim.dashboard.room import ARRIVAL_SECONDS
+
+    room = Room()
+    playing = room.take_seat()
+    playing.arrived()
+    room.expect(now=time.monotonic() - ARRIVAL_SECONDS - 0.1)
+    stuck = room.take_seat()
+    stuck.taken_at -= ARRIVAL_SECONDS + 0.1
+    assert not playing.making_room()
+
+
+@pytest.mark.parametrize(("accept", "counts"), [(b"text/html,application/xhtml+xml", True), (b"*/*", False)])
+def test_a_browser_asking_for_the_page_tells_the_room(monkeypatch, accept, counts):
+    import asyncio
+
+    from funnelsim.dashboard import room as room_module
+    from funnelsim.dashboard.serve import ExpectArrivals
+
+    fresh = Room()
+    monkeypatch.setattr(room_module, "ROOM", fresh)
+    served = []
+
+    async def app(scope, receive, send):
+        served.append(scope["path"])
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"accept", accept)]}
+    asyncio.run(ExpectArrivals(app)(scope, None, None))
+    assert served == ["/"] and fresh.arriving() is counts

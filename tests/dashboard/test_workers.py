@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from funnelsim.dashboard import workers
+from funnelsim.dashboard.figures import FIGURES
 from funnelsim.dashboard.session import Session, Workshop
 from funnelsim.dashboard.workers import Pool, RemoteWorkshop, WorkerLost
 from funnelsim.scenario.loader import load_variants
@@ -109,3 +110,42 @@ def test_the_page_of_a_lost_worker_offers_a_restart(pool, monkeypatch):
     assert session.lost is None and session.workshop.worker.alive
     rc.close()
     session.close()
+
+
+def test_the_build_brings_its_first_frame_so_the_page_needs_no_second_call(pool, monkeypatch):
+    remote = RemoteWorkshop(pool, strategies()[:1])
+    calls = []
+    monkeypatch.setattr(remote.worker, "call", lambda op, *a: calls.append(op))
+    snaps, images = remote.frame()
+    assert calls == [] and [s.day for s in snaps] == [0] and set(images) == {f.key for f in FIGURES}
+    monkeypatch.undo()
+    remote.close()
+
+
+def test_a_tab_arriving_or_leaving_goes_ahead_of_the_tabs_at_play():
+    """While a call is under way, a play call waits, then a build arrives: the build goes first."""
+    import threading
+
+    gate, order = workers.Gate(), []
+    holding, release = threading.Event(), threading.Event()
+
+    def call(name: str, urgent: bool, hold: bool = False):
+        with gate.hold(urgent):
+            order.append(name)
+            if hold:
+                holding.set()
+                release.wait(5)
+
+    first = threading.Thread(target=call, args=("step under way", False, True))
+    first.start()
+    holding.wait(5)
+    play = threading.Thread(target=call, args=("next step", False))
+    play.start()
+    time.sleep(0.1)  # the play call is waiting
+    build = threading.Thread(target=call, args=("build", True))
+    build.start()
+    time.sleep(0.1)
+    release.set()
+    for t in (first, play, build):
+        t.join(5)
+    assert order == ["step under way", "build", "next step"]
