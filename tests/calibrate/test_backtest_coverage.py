@@ -11,13 +11,13 @@ from funnelsim.experiment.executors import LocalProcesses
 from funnelsim.scenario.loader import load_scenario
 
 SEEDS = 20
+# Simulations per calibration. At 60 (12 a generation) the posterior is mostly prior and the
+# forecasts wander: measured coverage 0.57 at 80% and 0.72 at 95%. At 300 six exports gave 0.83
+# and 0.94; the default (500) is what a user runs.
+BUDGET = 300
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="measured 0.57 (80%) and 0.72 (95%) at budget 60: the intervals are too narrow; issue 12 stays open",
-    strict=False,
-)
 def test_the_80_percent_intervals_cover_about_80_percent(tmp_path):
     """20 exports of a known company (30 weeks), each calibrated on its first 24 weeks and
     forecasting the last 6: the share of held-out measures inside their 80% interval is between
@@ -25,15 +25,17 @@ def test_the_80_percent_intervals_cover_about_80_percent(tmp_path):
     inside the 95% interval at least as often."""
     truth = load_scenario("scenarios/baseline.yaml", ["horizon_weeks=30"])
     base = load_scenario("scenarios/baseline.yaml").model_dump(mode="json", by_alias=True)
-    in80, in95 = [], []
+    in80, in95, by_measure = [], [], {}
     with LocalProcesses(2) as ex:
         for seed in range(SEEDS):
             crm = simulate_export(truth, 1000 + seed)
-            cal = calibrate(crm, base, ex, out=None, budget=60, seed=seed, holdout_weeks=6, bootstrap=20)
-            for m in cal.backtest["measures"].values():
+            cal = calibrate(crm, base, ex, out=None, budget=BUDGET, seed=seed, holdout_weeks=6, bootstrap=20)
+            for key, m in cal.backtest["measures"].items():
+                by_measure.setdefault(key, []).append(m["in_80"])
                 in80.append(m["in_80"])
                 in95.append(m["in_95"])
     c80, c95 = float(np.mean(in80)), float(np.mean(in95))
-    print(f"backtest coverage over {SEEDS} exports: 80% intervals {c80:.2f}, 95% intervals {c95:.2f}")
+    each = ", ".join(f"{k} {np.mean(v):.2f}" for k, v in by_measure.items())
+    print(f"backtest coverage over {SEEDS} exports: 80% intervals {c80:.2f} ({each}), 95% intervals {c95:.2f}")
     assert 0.65 <= c80 <= 0.93, c80
     assert c95 >= c80
