@@ -120,6 +120,7 @@ def document(cal: Calibrated) -> dict:
         },
         "direct": cal.direct,
         "kept_at_base": cal.too_few,
+        "notes": cal.notes,
         "simulation_based": {
             "method": "ABC population Monte Carlo (Beaumont et al. 2009), fixed simulations per generation, "
             "tolerance = the quantile keeping half (Del Moral et al. 2012)",
@@ -275,7 +276,7 @@ def verdict(cal: Calibrated) -> list[str]:
             )
             + ")."
         )
-    return lines
+    return lines + cal.notes
 
 
 def _fmt(x) -> str:
@@ -366,9 +367,10 @@ METHOD = (
     "count as right-censored, not lost. What an export cannot show is inferred by ABC population Monte Carlo: "
     "funnelsim is run on parameter sets drawn from uniform priors, then from a kernel around the best sets so "
     "far; each run's simulated export is reduced to the same summary statistics as the company's, and the sets "
-    "whose statistics are nearest (standardised distance) are kept. The check re-runs the calibrated scenario "
-    "at fresh seeds. The backtest fits on the export cut at an earlier date, then forecasts the held-out weeks "
-    "from posterior draws (one run each); its intervals carry both calibration and simulation uncertainty."
+    "whose statistics are nearest (standardised distance) are kept. The check runs one simulated export for "
+    "each of 16 posterior draws, at fresh seeds (a posterior predictive check). The backtest fits on the "
+    "export cut at an earlier date, then forecasts the held-out weeks from posterior draws (one run each); "
+    "its intervals carry both calibration and simulation uncertainty."
 )
 
 

@@ -73,3 +73,39 @@ def test_the_backtest_reports_forecasts_beside_what_happened(calibrated):
     assert cal.fit_crm.leads["created"].max() < cal.fit_crm.as_of
     profile = export_profile(cal.fit_crm)
     assert len(profile["weekly_leads"]) == pytest.approx(WEEKS - 6, abs=1)
+
+
+def test_a_small_budget_is_said_to_be_small(calibrated):
+    """The fixture's 100 simulations are below SMALL_BUDGET: the verdict, the report and the json say so."""
+    import json
+
+    from funnelsim.calibrate.output import verdict
+    from funnelsim.calibrate.run import SMALL_BUDGET
+
+    _, _, cal, out, _ = calibrated
+    warning = f"Use --budget {SMALL_BUDGET} or more"
+    assert any(warning in line for line in verdict(cal))
+    assert warning in (out / "calibration.md").read_text()
+    assert any(warning in n for n in json.loads((out / "calibration.json").read_text())["notes"])
+
+
+def test_the_check_draws_its_runs_from_the_posterior():
+    """A posterior predictive check: each check run gets a posterior draw (by weight), so a
+    particle of weight zero is never run and a lone heavy one is run every time."""
+    from funnelsim.calibrate.abc import Parameter, Posterior
+    from funnelsim.calibrate.run import CHECK_RUNS, check_runs
+
+    doc = load_scenario("scenarios/baseline.yaml").model_dump(mode="json", by_alias=True)
+    p = Parameter(("marketing", "mql_threshold"), 0.2, 0.95, 0.6, "test")
+    posterior = Posterior([p], np.array([[0.31], [0.77]]), np.array([0.0, 1.0]), np.zeros(2), [{}, {}])
+
+    class Recorder:
+        def map(self, fn, tasks):
+            self.tasks = list(tasks)
+            return []
+
+    ex = Recorder()
+    check_runs(doc, 0, ex, posterior)
+    assert [d["marketing"]["mql_threshold"] for d, _ in ex.tasks] == [0.77] * CHECK_RUNS
+    assert len({s for _, s in ex.tasks}) == CHECK_RUNS  # each at its own seed
+    assert doc["marketing"]["mql_threshold"] == 0.6  # the calibrated document itself is untouched
