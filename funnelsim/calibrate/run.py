@@ -57,7 +57,7 @@ class Calibrated:
 MIN_FIT_WEEKS = 8  # a holdout must leave at least this much to fit on
 # Below this budget the posterior stays close to the prior ranges and the backtest's intervals are
 # too narrow for what they miss: on exports of known truth (tests/calibrate/test_backtest_coverage.py)
-# the 80% intervals held the truth 57% of the time at 60 simulations and 83% at 300.
+# the 80% intervals held the truth 57% of the time at 60 simulations and 73% at 300.
 SMALL_BUDGET = 250
 FEW = 20  # fewer opportunities than this at a stage: its conversion is said to be poorly determined
 
@@ -152,7 +152,7 @@ def calibrate(
         notes.append(
             f"A budget of {budget} simulations ({budget // generations} a generation) leaves the posterior close "
             f"to its prior ranges and the forecast intervals too narrow: on exports of known truth the 80% "
-            f"intervals held the truth 57% of the time at 60 simulations and 83% at 300. Use --budget "
+            f"intervals held the truth 57% of the time at 60 simulations and 73% at 300. Use --budget "
             f"{SMALL_BUDGET} or more for figures to rely on."
         )
     fit_crm = crm

@@ -12,8 +12,8 @@ from funnelsim.scenario.loader import load_scenario
 
 SEEDS = 20
 # Simulations per calibration. At 60 (12 a generation) the posterior is mostly prior and the
-# forecasts wander: measured coverage 0.57 at 80% and 0.72 at 95%. At 300 six exports gave 0.83
-# and 0.94; the default (500) is what a user runs.
+# forecasts wander: measured coverage 0.57 at 80% and 0.72 at 95%. At 300 the 20 exports gave 0.73
+# (new opportunities 0.70, deals won 0.75, revenue 0.75) and 0.88, in 22 minutes on 2 cores.
 BUDGET = 300
 
 
