@@ -178,12 +178,15 @@ def save_figures(cal: Calibrated, out: Path) -> list[tuple[str, str]]:
         sim = np.array([[s["summary"].get(k, np.nan) for k in keys] for s in sims])
         lo, hi = np.nanquantile(sim, 0.05, axis=0), np.nanquantile(sim, 0.95, axis=0)
         mid = np.nanmean(sim, axis=0)
-        ax.bar(x + 0.2, mid, 0.4, color=sim_color, label=f"simulated (mean of {len(sims)}, 5-95% range)")
+        label = f"simulated: {len(sims)} posterior draws, mean and 5-95% range"
+        ax.bar(x + 0.2, mid, 0.4, color=sim_color, label=label)
         ax.errorbar(x + 0.2, mid, yerr=[mid - lo, hi - mid], fmt="none", ecolor="#111", capsize=3)
         ax.set_xticks(x, [_short(k) for k in keys])
         ax.set_ylabel("share passing")
         ax.set_title("The funnel, stage by stage")
-        ax.legend(frameon=False)
+        top = np.nanmax([*hi, *(obs["summary"][k] for k in keys)])
+        ax.set_ylim(0, min(1.0, top) * 1.3)  # room above the bars for the legend
+        ax.legend(frameon=False, ncol=2, loc="upper left")
         save(fig, out / "funnel.png")
         figures.append(
             ("funnel.png", "Share of each stage that reaches the next: the export against the calibrated scenario")
