@@ -9,9 +9,9 @@ A session stays on the worker it was given (the least loaded when it was built).
 worker are taken one at a time; calls to different workers run at once. A new tab's build (which
 also draws its first frame) and a closing tab's release go ahead of the calls of tabs already
 playing, so a newcomer sees its page in about the time an idle server takes even when the room
-is busy. A worker that dies takes
-its sessions' models with it: their next call raises `WorkerLost`, the page says so and offers a
-restart, which builds the models again on a live worker (the pool replaces the dead one).
+is busy. A worker that dies takes its sessions' models with it: their next call raises
+`WorkerLost`, the page says so and offers a restart, which builds the models again on a live
+worker (the pool replaces the dead one).
 """
 
 from __future__ import annotations
